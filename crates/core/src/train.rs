@@ -1,0 +1,245 @@
+//! The training loop: epochs of shuffled mini-batches, validation, progress
+//! reporting and per-epoch history, in the style of Keras's `fit`.
+
+use std::ops::ControlFlow;
+
+use crate::backend::{metric_slot, Backend};
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::rng::Rng;
+
+/// Mean loss and accuracy over the examples seen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Metrics {
+    pub loss: f32,
+    /// `None` for regression losses.
+    pub accuracy: Option<f32>,
+    pub examples: usize,
+}
+
+impl Metrics {
+    /// From the running sums that [`Backend::loss`] accumulates.
+    pub fn from_sums(sums: &[f32], has_accuracy: bool) -> Self {
+        let examples = sums[metric_slot::EXAMPLES];
+        let judged = sums[metric_slot::JUDGED];
+        Self {
+            loss: sums[metric_slot::LOSS_SUM] / examples.max(1.0),
+            accuracy: has_accuracy.then(|| sums[metric_slot::CORRECT] / judged.max(1.0)),
+            examples: examples as usize,
+        }
+    }
+}
+
+/// Settings of [`Model::fit`].
+#[derive(Debug, Clone)]
+pub struct FitOptions {
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Fraction of the data, taken from the end before shuffling (as Keras
+    /// does), held out for validation. Ignored when validation data is given.
+    pub validation_split: f32,
+    /// Shuffle the training examples every epoch, seeded from the model seed.
+    pub shuffle: bool,
+    /// Read metrics back every this many batches (each read waits for the
+    /// device; the GPU backend prefers larger values).
+    pub readback_every: usize,
+    /// Milliseconds from some fixed origin, for timing.
+    pub clock: fn() -> f64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        Self {
+            epochs: 1,
+            batch_size: 32,
+            validation_split: 0.0,
+            shuffle: true,
+            readback_every: 1,
+            clock: default_clock,
+        }
+    }
+}
+
+/// Wall-clock milliseconds natively; `0` on wasm32, where the caller should
+/// pass `performance.now` as [`FitOptions::clock`].
+pub fn default_clock() -> f64 {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_secs_f64()
+            * 1000.0
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        0.0
+    }
+}
+
+/// What the progress callback sees after each batch.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchProgress {
+    /// 0-based.
+    pub epoch: usize,
+    pub epochs: usize,
+    /// Batches done in this epoch (1-based).
+    pub batch: usize,
+    pub batches: usize,
+    /// Running means over this epoch, as of the last readback.
+    pub metrics: Metrics,
+    /// Milliseconds since the epoch started.
+    pub elapsed_ms: f64,
+}
+
+/// One epoch's results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochLog {
+    /// 1-based.
+    pub epoch: usize,
+    pub loss: f32,
+    pub accuracy: Option<f32>,
+    pub val_loss: Option<f32>,
+    pub val_accuracy: Option<f32>,
+    pub steps: usize,
+    pub ms_per_step: f64,
+    pub seconds: f64,
+}
+
+/// What [`Model::fit`] returns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    pub epochs: Vec<EpochLog>,
+    /// The callback asked training to stop.
+    pub stopped: bool,
+}
+
+impl<B: Backend + 'static> Model<B> {
+    /// Trains on `data` and returns one log per epoch. `on_batch` runs after
+    /// every batch and may return `Break` to stop after it. If the loss stops
+    /// being finite, the weights of the last good epoch are restored and
+    /// [`Error::NonFiniteLoss`] is returned.
+    pub async fn fit(
+        &mut self,
+        data: &Dataset,
+        validation: Option<&Dataset>,
+        options: &FitOptions,
+        on_batch: &mut dyn FnMut(&BatchProgress) -> ControlFlow<()>,
+    ) -> Result<History> {
+        if options.batch_size == 0 || options.epochs == 0 {
+            return Err(Error::Data(
+                "batch size and epochs must be at least 1".into(),
+            ));
+        }
+        let held_out;
+        let (train, validation) = match validation {
+            Some(v) => (data, Some(v)),
+            None if options.validation_split > 0.0 => {
+                held_out = data.split_tail(options.validation_split)?;
+                (&held_out.0, Some(&held_out.1))
+            }
+            None => (data, None),
+        };
+        if train.is_empty() {
+            return Err(Error::Data("there are no training examples".into()));
+        }
+        for set in std::iter::once(train).chain(validation) {
+            self.check_inputs(&set.x)?;
+            self.check_targets(&set.y, set.x.rows())?;
+        }
+        let n = train.len();
+        let batches = n.div_ceil(options.batch_size);
+        let (x_len, y_len) = (train.x.row_len(), train.y.row_len());
+        let mut xs = Vec::with_capacity(options.batch_size * x_len);
+        let mut ys = Vec::with_capacity(options.batch_size * y_len);
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut history = History::default();
+        self.save_checkpoint();
+
+        for epoch in 0..options.epochs {
+            if options.shuffle {
+                Rng::derive(self.spec().seed ^ 0x5eed, self.iterations() + epoch as u64)
+                    .shuffle(&mut order);
+            }
+            let started = (options.clock)();
+            self.reset_metrics();
+            let mut metrics = Metrics::from_sums(&[0.0; metric_slot::LEN], false);
+            for batch in 0..batches {
+                let indices =
+                    &order[batch * options.batch_size..((batch + 1) * options.batch_size).min(n)];
+                xs.clear();
+                ys.clear();
+                for &i in indices {
+                    xs.extend_from_slice(train.x.row(i));
+                    ys.extend_from_slice(train.y.row(i));
+                }
+                self.train_on_batch(&xs, &ys, indices.len());
+                if (batch + 1) % options.readback_every.max(1) == 0 || batch + 1 == batches {
+                    metrics = self.read_metrics().await?;
+                    if !metrics.loss.is_finite() {
+                        self.restore_checkpoint();
+                        return Err(Error::NonFiniteLoss {
+                            loss: metrics.loss,
+                            epoch: epoch + 1,
+                        });
+                    }
+                }
+                let progress = BatchProgress {
+                    epoch,
+                    epochs: options.epochs,
+                    batch: batch + 1,
+                    batches,
+                    metrics,
+                    elapsed_ms: (options.clock)() - started,
+                };
+                if on_batch(&progress).is_break() {
+                    history.stopped = true;
+                    break;
+                }
+            }
+            let metrics = self.read_metrics().await?;
+            let steps_done = if history.stopped {
+                metrics.examples.div_ceil(options.batch_size)
+            } else {
+                batches
+            };
+            let train_ms = (options.clock)() - started;
+            let val = match validation {
+                Some(v) => Some(self.evaluate(v, options.batch_size).await?),
+                None => None,
+            };
+            self.save_checkpoint();
+            history.epochs.push(EpochLog {
+                epoch: epoch + 1,
+                loss: metrics.loss,
+                accuracy: metrics.accuracy,
+                val_loss: val.map(|m| m.loss),
+                val_accuracy: val.and_then(|m| m.accuracy),
+                steps: steps_done,
+                ms_per_step: train_ms / steps_done.max(1) as f64,
+                seconds: ((options.clock)() - started) / 1000.0,
+            });
+            if history.stopped {
+                break;
+            }
+        }
+        Ok(history)
+    }
+
+    /// Loss and accuracy on `data`, without training.
+    pub async fn evaluate(&mut self, data: &Dataset, batch_size: usize) -> Result<Metrics> {
+        self.check_inputs(&data.x)?;
+        self.check_targets(&data.y, data.x.rows())?;
+        self.reset_metrics();
+        let (x_len, y_len) = (data.x.row_len(), data.y.row_len());
+        for start in (0..data.len()).step_by(batch_size.max(1)) {
+            let batch = batch_size.min(data.len() - start);
+            let x = &data.x.data[start * x_len..(start + batch) * x_len];
+            let y = &data.y.data[start * y_len..(start + batch) * y_len];
+            self.test_on_batch(x, y, batch);
+        }
+        self.read_metrics().await
+    }
+}

@@ -1,0 +1,220 @@
+//! Seeded training runs that must learn, and must learn identically twice.
+
+mod common;
+
+use std::ops::ControlFlow;
+
+use common::{block, model, needle_sequences};
+use neuroglow_core::{data::synthetic, CpuBackend, Error, FitOptions, History, Model};
+
+fn fit(
+    m: &mut Model<CpuBackend>,
+    data: &neuroglow_core::data::Dataset,
+    epochs: usize,
+    batch_size: usize,
+) -> History {
+    let options = FitOptions {
+        epochs,
+        batch_size,
+        ..FitOptions::default()
+    };
+    block(m.fit(data, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap()
+}
+
+const CIRCLE_MLP: &str = r#"{"input_shape": [2], "seed": 3, "loss": "binary_crossentropy",
+    "optimizer": {"type": "adam", "learning_rate": 0.03},
+    "layers": [
+        {"type": "dense", "units": 8, "activation": "tanh"},
+        {"type": "dense", "units": 8, "activation": "tanh"},
+        {"type": "dense", "units": 1, "activation": "sigmoid"}]}"#;
+
+#[test]
+fn mlp_learns_the_circle() {
+    let (train, test) = synthetic::circle(600, 0.05, 1)
+        .shuffle_split(0.3, 2)
+        .unwrap();
+    let mut m = model(CIRCLE_MLP);
+    let history = fit(&mut m, &train, 40, 16);
+    let first = history.epochs.first().unwrap().loss;
+    let last = history.epochs.last().unwrap().loss;
+    assert!(last < first / 4.0, "loss fell from {first} to only {last}");
+    let metrics = block(m.evaluate(&test, 64)).unwrap();
+    assert!(
+        metrics.accuracy.unwrap() >= 0.95,
+        "test accuracy {:?}",
+        metrics.accuracy
+    );
+}
+
+#[test]
+fn sgd_with_momentum_learns_xor_with_feature_crosses() {
+    // 2 → 8 tanh → 8 tanh → 1 sigmoid with SGD, as in TF Playground.
+    let spec = CIRCLE_MLP.replace(
+        r#""type": "adam", "learning_rate": 0.03"#,
+        r#""type": "sgd", "learning_rate": 0.1, "momentum": 0.9"#,
+    );
+    let (train, test) = synthetic::xor(600, 0.0, 4).shuffle_split(0.3, 5).unwrap();
+    let mut m = model(&spec);
+    fit(&mut m, &train, 60, 16);
+    let metrics = block(m.evaluate(&test, 64)).unwrap();
+    assert!(
+        metrics.accuracy.unwrap() >= 0.9,
+        "test accuracy {:?}",
+        metrics.accuracy
+    );
+}
+
+#[test]
+fn lstm_learns_whether_a_sequence_contains_a_token() {
+    let data = needle_sequences(800, 12, 20, 7, 9);
+    let (train, test) = data.split_tail(0.25).unwrap();
+    let mut m = model(
+        r#"{"input_shape": [12], "seed": 5, "loss": "binary_crossentropy",
+            "optimizer": {"type": "adam", "learning_rate": 0.01},
+            "layers": [
+                {"type": "embedding", "input_dim": 20, "output_dim": 8, "mask_zero": true},
+                {"type": "lstm", "units": 16},
+                {"type": "dense", "units": 1, "activation": "sigmoid"}]}"#,
+    );
+    fit(&mut m, &train, 12, 32);
+    let metrics = block(m.evaluate(&test, 64)).unwrap();
+    assert!(
+        metrics.accuracy.unwrap() >= 0.95,
+        "test accuracy {:?}",
+        metrics.accuracy
+    );
+}
+
+#[test]
+fn same_seed_gives_identical_bytes_and_another_seed_does_not() {
+    let data = needle_sequences(96, 8, 15, 3, 1);
+    let spec = r#"{"input_shape": [8], "seed": SEED, "loss": "binary_crossentropy",
+        "layers": [
+            {"type": "embedding", "input_dim": 15, "output_dim": 4, "mask_zero": true},
+            {"type": "lstm", "units": 6, "return_sequences": true},
+            {"type": "dropout", "rate": 0.2},
+            {"type": "lstm", "units": 5},
+            {"type": "dense", "units": 1, "activation": "sigmoid"}]}"#;
+    let run = |seed: u64| {
+        let mut m = model(&spec.replace("SEED", &seed.to_string()));
+        let history = fit(&mut m, &data, 3, 16);
+        let bytes = block(m.to_files()).unwrap().safetensors;
+        (
+            history
+                .epochs
+                .iter()
+                .map(|e| e.loss.to_bits())
+                .collect::<Vec<_>>(),
+            bytes,
+        )
+    };
+    let (a, b, c) = (run(7), run(7), run(8));
+    assert_eq!(a, b, "two runs with seed 7 differ");
+    assert_ne!(a.1, c.1, "seeds 7 and 8 gave the same weights");
+}
+
+#[test]
+fn progress_callback_sees_every_batch_and_can_stop() {
+    let data = synthetic::gaussian(100, 0.1, 1);
+    let mut m = model(CIRCLE_MLP);
+    let mut seen = Vec::new();
+    let options = FitOptions {
+        epochs: 3,
+        batch_size: 10,
+        ..FitOptions::default()
+    };
+    let history = block(m.fit(&data, None, &options, &mut |p| {
+        seen.push((p.epoch, p.batch, p.batches));
+        assert!(p.metrics.loss.is_finite() && p.metrics.loss > 0.0);
+        if p.epoch == 1 && p.batch == 4 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }))
+    .unwrap();
+    assert_eq!(seen.len(), 14);
+    assert_eq!(seen[0], (0, 1, 10));
+    assert!(history.stopped);
+    assert_eq!(history.epochs.len(), 2);
+    assert_eq!(history.epochs[1].steps, 4);
+}
+
+#[test]
+fn validation_split_reports_validation_metrics() {
+    let data = synthetic::circle(200, 0.0, 3);
+    let mut m = model(CIRCLE_MLP);
+    let options = FitOptions {
+        epochs: 2,
+        batch_size: 20,
+        validation_split: 0.25,
+        ..FitOptions::default()
+    };
+    let history = block(m.fit(&data, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap();
+    let log = &history.epochs[1];
+    assert!(log.val_loss.unwrap().is_finite());
+    assert!((0.0..=1.0).contains(&log.val_accuracy.unwrap()));
+    assert_eq!(log.steps, 8, "150 training examples in batches of 20");
+}
+
+#[test]
+fn a_diverging_run_stops_with_a_clear_error_and_keeps_the_last_good_weights() {
+    let data = synthetic::circle(64, 0.0, 3);
+    let mut m = model(
+        r#"{"input_shape": [2], "loss": "mean_squared_error",
+            "optimizer": {"type": "sgd", "learning_rate": 1e10},
+            "layers": [{"type": "dense", "units": 4, "activation": "relu"}, {"type": "dense", "units": 1}]}"#,
+    );
+    let before = block(m.weights()).unwrap();
+    let options = FitOptions {
+        epochs: 5,
+        batch_size: 8,
+        ..FitOptions::default()
+    };
+    let err = block(m.fit(&data, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap_err();
+    assert!(
+        matches!(err, Error::NonFiniteLoss { epoch: 1, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("Lower the learning rate"));
+    assert_eq!(
+        block(m.weights()).unwrap(),
+        before,
+        "weights were not restored"
+    );
+}
+
+#[test]
+fn frozen_layer_weights_stay_bit_identical_while_the_head_learns() {
+    let data = synthetic::circle(200, 0.0, 8);
+    let mut m = model(CIRCLE_MLP);
+    m.set_trainable("dense", false).unwrap();
+    let before = block(m.weights()).unwrap();
+    fit(&mut m, &data, 3, 20);
+    let after = block(m.weights()).unwrap();
+    for ((name, b), (_, a)) in before.iter().zip(&after) {
+        if name.starts_with("dense/") {
+            assert_eq!(a, b, "{name} changed while frozen");
+        } else {
+            assert_ne!(a, b, "{name} did not train");
+        }
+    }
+}
+
+#[test]
+fn bad_training_data_is_rejected_with_the_reason() {
+    let mut m = model(CIRCLE_MLP);
+    let data = synthetic::circle(10, 0.0, 1);
+    let mut wide = data.clone();
+    wide.x = neuroglow_core::Tensor::zeros(vec![10, 3]);
+    let options = FitOptions::default();
+    let err = block(m.fit(&wide, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "inputs have shape [10, 3] but the model takes [examples, 2]"
+    );
+    let mut nan = data.clone();
+    nan.x.data[5] = f32::NAN;
+    let err = block(m.fit(&nan, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap_err();
+    assert_eq!(err.to_string(), "input example 2 has value NaN");
+}
