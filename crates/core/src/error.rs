@@ -12,16 +12,16 @@ pub enum Error {
     /// The weights file is not a readable safetensors file.
     #[error("model.safetensors is unreadable: {0} (is the file complete and really a safetensors file?)")]
     WeightsFile(String),
-    #[error("model.safetensors has no tensor `{name}` (expected f32 {expected}); the weights belong to a different model")]
+    #[error(
+        "model.safetensors has no tensor `{name}` (expected f32 {expected}); the weights belong to a different model"
+    )]
     MissingTensor { name: String, expected: Shape },
-    #[error("model.safetensors has a tensor `{name}` that the model does not use; the weights belong to a different model")]
+    #[error(
+        "model.safetensors has a tensor `{name}` that the model does not use; the weights belong to a different model"
+    )]
     UnexpectedTensor { name: String },
     #[error("tensor `{name}` has shape {found} but the model expects {expected}")]
-    ShapeMismatch {
-        name: String,
-        expected: Shape,
-        found: Shape,
-    },
+    ShapeMismatch { name: String, expected: Shape, found: Shape },
     #[error("tensor `{name}` is stored as {found}, but Neuroglow reads f32 weights only")]
     WrongDtype { name: String, found: String },
     /// Input data does not fit the model or is malformed.

@@ -5,9 +5,7 @@ use crate::rng::Rng;
 /// Glorot (Xavier) uniform: `U(-l, l)` with `l = sqrt(6 / (fan_in + fan_out))`.
 pub fn glorot_uniform(rng: &mut Rng, fan_in: usize, fan_out: usize) -> Vec<f32> {
     let limit = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
-    (0..fan_in * fan_out)
-        .map(|_| rng.uniform_in(-limit, limit))
-        .collect()
+    (0..fan_in * fan_out).map(|_| rng.uniform_in(-limit, limit)).collect()
 }
 
 /// Uniform in `[-limit, limit)`; Keras embeddings use `limit = 0.05`.

@@ -47,4 +47,4 @@ pub use error::{Error, Result};
 pub use loss::LossKind;
 pub use model::{Model, ModelSpec, MODEL_FORMAT, MODEL_FORMAT_VERSION};
 pub use tensor::Tensor;
-pub use train::{BatchProgress, EpochLog, FitOptions, History, Metrics};
+pub use train::{BatchProgress, EpochLog, FitOptions, History, Metrics, Progress};

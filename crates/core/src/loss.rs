@@ -25,10 +25,7 @@ impl LossKind {
         matches!(
             (self, activation),
             (LossKind::BinaryCrossentropy, Activation::Sigmoid)
-                | (
-                    LossKind::CategoricalCrossentropy | LossKind::SparseCategoricalCrossentropy,
-                    Activation::Softmax
-                )
+                | (LossKind::CategoricalCrossentropy | LossKind::SparseCategoricalCrossentropy, Activation::Softmax)
         )
     }
 

@@ -54,13 +54,9 @@ fn format_version() -> u32 {
 impl ModelSpec {
     /// Parses and checks `model.json`.
     pub fn from_json(text: &str) -> Result<Self> {
-        let spec: ModelSpec =
-            serde_json::from_str(text).map_err(|e| Error::ModelJson(e.to_string()))?;
+        let spec: ModelSpec = serde_json::from_str(text).map_err(|e| Error::ModelJson(e.to_string()))?;
         if spec.format != MODEL_FORMAT {
-            return Err(Error::ModelJson(format!(
-                "field `format` is {:?}, expected {MODEL_FORMAT:?}",
-                spec.format
-            )));
+            return Err(Error::ModelJson(format!("field `format` is {:?}, expected {MODEL_FORMAT:?}", spec.format)));
         }
         if spec.version != MODEL_FORMAT_VERSION {
             return Err(Error::ModelJson(format!(
@@ -78,23 +74,12 @@ impl ModelSpec {
     /// Gives unnamed layers Keras-style names (`dense`, `dense_1`, …) and
     /// rejects duplicates.
     fn assign_layer_names(&mut self) -> Result<()> {
-        let mut taken: Vec<String> = self
-            .layers
-            .iter()
-            .map(|l| l.name.clone())
-            .filter(|n| !n.is_empty())
-            .collect();
+        let mut taken: Vec<String> = self.layers.iter().map(|l| l.name.clone()).filter(|n| !n.is_empty()).collect();
         for layer in &mut self.layers {
             if layer.name.is_empty() {
                 let base = layer.kind.type_name();
                 let name = (0..)
-                    .map(|i| {
-                        if i == 0 {
-                            base.to_string()
-                        } else {
-                            format!("{base}_{i}")
-                        }
-                    })
+                    .map(|i| if i == 0 { base.to_string() } else { format!("{base}_{i}") })
                     .find(|n| !taken.contains(n))
                     .expect("some suffix is free");
                 taken.push(name.clone());
@@ -103,9 +88,7 @@ impl ModelSpec {
         }
         for (i, name) in taken.iter().enumerate() {
             if taken[..i].contains(name) {
-                return Err(Error::InvalidModel(format!(
-                    "two layers are named `{name}`; layer names must be unique"
-                )));
+                return Err(Error::InvalidModel(format!("two layers are named `{name}`; layer names must be unique")));
             }
         }
         Ok(())
@@ -158,21 +141,11 @@ impl<B: Backend + 'static> Model<B> {
         let mut built = Vec::with_capacity(spec.layers.len());
         for (i, config) in spec.layers.iter().enumerate() {
             let mut rng = Rng::derive(spec.seed, i as u64);
-            let mut layer = layers::build(
-                &mut backend,
-                config,
-                shapes.last().expect("non-empty"),
-                &mut rng,
-            )?;
+            let mut layer = layers::build(&mut backend, config, shapes.last().expect("non-empty"), &mut rng)?;
             for param in layer.params_mut() {
                 optimizer.init_slots(&mut backend, param);
-                if let LayerKind::Dense {
-                    kernel_regularizer, ..
-                } = &config.kind
-                {
-                    param.regularizer = param
-                        .regularizer
-                        .or(kernel_regularizer.filter(|_| param.name == "kernel"));
+                if let LayerKind::Dense { kernel_regularizer, .. } = &config.kind {
+                    param.regularizer = param.regularizer.or(kernel_regularizer.filter(|_| param.name == "kernel"));
                 }
             }
             shapes.push(layer.output_shape().to_vec());
@@ -180,10 +153,8 @@ impl<B: Backend + 'static> Model<B> {
             built.push(layer);
         }
         let output_width = *shapes.last().and_then(|s| s.last()).expect("non-empty");
-        if matches!(
-            spec.loss,
-            LossKind::CategoricalCrossentropy | LossKind::SparseCategoricalCrossentropy
-        ) && output_width < 2
+        if matches!(spec.loss, LossKind::CategoricalCrossentropy | LossKind::SparseCategoricalCrossentropy)
+            && output_width < 2
         {
             return Err(Error::InvalidModel(format!(
                 "{:?} needs at least 2 output classes, the last layer has {output_width}; use binary_crossentropy for one output",
@@ -211,6 +182,11 @@ impl<B: Backend + 'static> Model<B> {
     /// Replaces the model's metadata (model card fields).
     pub fn metadata_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
         &mut self.spec.metadata
+    }
+
+    /// Replaces the stored input preprocessing (e.g. a fitted normalizer).
+    pub fn set_preprocessing(&mut self, preprocessing: Vec<Preprocessor>) {
+        self.spec.preprocessing = preprocessing;
     }
 
     pub fn backend(&self) -> &B {
@@ -265,19 +241,10 @@ impl<B: Backend + 'static> Model<B> {
 
     /// A Keras-style table of layers, output shapes and parameter counts.
     pub fn summary(&self) -> String {
-        let mut out = format!(
-            "Model: \"{}\"\n",
-            if self.spec.name.is_empty() {
-                "sequential"
-            } else {
-                &self.spec.name
-            }
-        );
+        let mut out =
+            format!("Model: \"{}\"\n", if self.spec.name.is_empty() { "sequential" } else { &self.spec.name });
         let rule = "─".repeat(66);
-        out += &format!(
-            "{rule}\n{:<30}{:<24}{:>12}\n{rule}\n",
-            "Layer (type)", "Output Shape", "Param #"
-        );
+        out += &format!("{rule}\n{:<30}{:<24}{:>12}\n{rule}\n", "Layer (type)", "Output Shape", "Param #");
         for (i, (layer, config)) in self.layers.iter().zip(&self.spec.layers).enumerate() {
             let kind = match config.kind {
                 LayerKind::Dense { .. } => "Dense",
@@ -285,9 +252,8 @@ impl<B: Backend + 'static> Model<B> {
                 LayerKind::Lstm { .. } => "LSTM",
                 LayerKind::Dropout { .. } => "Dropout",
             };
-            let shape: Vec<String> = std::iter::once("None".to_string())
-                .chain(self.shapes[i + 1].iter().map(|d| d.to_string()))
-                .collect();
+            let shape: Vec<String> =
+                std::iter::once("None".to_string()).chain(self.shapes[i + 1].iter().map(|d| d.to_string())).collect();
             let params: usize = layer.params().iter().map(Param::len).sum();
             let frozen = if config.trainable { "" } else { " (frozen)" };
             out += &format!(
@@ -298,7 +264,10 @@ impl<B: Backend + 'static> Model<B> {
             );
         }
         let (total, trainable) = self.param_counts();
-        out += &format!("{rule}\nTotal params: {total}\nTrainable params: {trainable}\nNon-trainable params: {}\n", total - trainable);
+        out += &format!(
+            "{rule}\nTotal params: {total}\nTrainable params: {trainable}\nNon-trainable params: {}\n",
+            total - trainable
+        );
         out
     }
 
@@ -309,11 +278,7 @@ impl<B: Backend + 'static> Model<B> {
             return Err(Error::Data(format!(
                 "inputs have shape {:?} but the model takes [examples, {}]",
                 x.shape,
-                self.input_shape()
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                self.input_shape().iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
             )));
         }
         let vocab = match self.spec.layers[0].kind {
@@ -324,17 +289,11 @@ impl<B: Backend + 'static> Model<B> {
             let bad_id = vocab.is_some_and(|n| v.fract() != 0.0 || v < 0.0 || v >= n as f32);
             if !v.is_finite() || bad_id {
                 let what = if bad_id {
-                    format!(
-                        "token id {v} outside the vocabulary 0..{}",
-                        vocab.unwrap_or(0)
-                    )
+                    format!("token id {v} outside the vocabulary 0..{}", vocab.unwrap_or(0))
                 } else {
                     format!("value {v}")
                 };
-                return Err(Error::Data(format!(
-                    "input example {} has {what}",
-                    i / x.row_len().max(1)
-                )));
+                return Err(Error::Data(format!("input example {} has {what}", i / x.row_len().max(1))));
             }
         }
         Ok(())
@@ -343,9 +302,7 @@ impl<B: Backend + 'static> Model<B> {
     /// Checks that targets `y` match `rows` examples and the loss.
     pub fn check_targets(&self, y: &Tensor, rows: usize) -> Result<()> {
         let classes = *self.output_shape().last().expect("non-empty");
-        let per_example: usize = self.output_shape()[..self.output_shape().len() - 1]
-            .iter()
-            .product::<usize>()
+        let per_example: usize = self.output_shape()[..self.output_shape().len() - 1].iter().product::<usize>()
             * self.spec.loss.target_width(classes);
         if y.rows() != rows || y.row_len() != per_example {
             return Err(Error::Data(format!(
@@ -362,11 +319,7 @@ impl<B: Backend + 'static> Model<B> {
                 return Err(Error::Data(format!(
                     "target of example {} is {v}{}",
                     i / per_example,
-                    if bad_class {
-                        format!(", not a class index in 0..{classes}")
-                    } else {
-                        String::new()
-                    }
+                    if bad_class { format!(", not a class index in 0..{classes}") } else { String::new() }
                 )));
             }
         }
@@ -377,18 +330,9 @@ impl<B: Backend + 'static> Model<B> {
         let backend = &mut self.backend;
         let shapes = &self.shapes;
         let target_len = batch
-            * self
-                .spec
-                .loss
-                .target_width(*shapes.last().and_then(|s| s.last()).expect("non-empty"))
-            * shapes
-                .last()
-                .map_or(1, |s| s[..s.len() - 1].iter().product());
-        let time = if self.mask_active.iter().any(|&m| m) {
-            shapes[0][0]
-        } else {
-            1
-        };
+            * self.spec.loss.target_width(*shapes.last().and_then(|s| s.last()).expect("non-empty"))
+            * shapes.last().map_or(1, |s| s[..s.len() - 1].iter().product());
+        let time = if self.mask_active.iter().any(|&m| m) { shapes[0][0] } else { 1 };
         self.passes.get_or_insert_with(batch, || {
             let sizes = || shapes.iter().map(|s| batch * s.iter().product::<usize>());
             Pass {
@@ -447,11 +391,8 @@ impl<B: Backend + 'static> Model<B> {
     }
 
     fn backward(&mut self, batch: usize) {
-        let first_trainable = self
-            .layers
-            .iter()
-            .zip(&self.spec.layers)
-            .position(|(l, c)| c.trainable && !l.params().is_empty());
+        let first_trainable =
+            self.layers.iter().zip(&self.spec.layers).position(|(l, c)| c.trainable && !l.params().is_empty());
         let Some(first_trainable) = first_trainable else {
             return;
         };
@@ -509,29 +450,15 @@ impl<B: Backend + 'static> Model<B> {
     /// Adds weight penalties to the loss and their gradients to the weights'
     /// gradients. Frozen layers' penalties count in the loss too, as in Keras.
     fn regularize(&mut self, batch: usize) {
-        for p in self
-            .layers
-            .iter_mut()
-            .flat_map(|l| l.params_mut().iter_mut())
-        {
+        for p in self.layers.iter_mut().flat_map(|l| l.params_mut().iter_mut()) {
             if let Some(regularizer) = p.regularizer {
                 let len = p.len();
-                self.backend.regularize(
-                    &p.value,
-                    &mut p.grad,
-                    &mut self.metrics,
-                    len,
-                    regularizer,
-                    batch,
-                );
+                self.backend.regularize(&p.value, &mut p.grad, &mut self.metrics, len, regularizer, batch);
             }
         }
     }
 
-    fn trainable_params<'a>(
-        layers: &'a mut [Box<dyn Layer<B>>],
-        configs: &[LayerConfig],
-    ) -> Vec<&'a mut Param<B>> {
+    fn trainable_params<'a>(layers: &'a mut [Box<dyn Layer<B>>], configs: &[LayerConfig]) -> Vec<&'a mut Param<B>> {
         layers
             .iter_mut()
             .zip(configs)
@@ -548,18 +475,10 @@ impl<B: Backend + 'static> Model<B> {
         self.record_gradients(&x.data, &y.data, x.rows());
         self.backend.submit();
         let mut out = Vec::new();
-        for (layer, config) in self
-            .layers
-            .iter()
-            .zip(&self.spec.layers)
-            .filter(|(_, c)| c.trainable)
-        {
+        for (layer, config) in self.layers.iter().zip(&self.spec.layers).filter(|(_, c)| c.trainable) {
             for p in layer.params() {
                 let data = self.backend.read(&p.grad, p.len()).await?;
-                out.push((
-                    format!("{}/{}", config.name, p.name),
-                    Tensor::new(p.shape.clone(), data)?,
-                ));
+                out.push((format!("{}/{}", config.name, p.name), Tensor::new(p.shape.clone(), data)?));
             }
         }
         Ok(out)
@@ -597,11 +516,7 @@ impl<B: Backend + 'static> Model<B> {
             self.forward(batch, false);
             self.backend.submit();
             let pass = self.passes.get(batch).expect("just ensured");
-            data.extend(
-                self.backend
-                    .read(pass.acts.last().expect("non-empty"), batch * out_len)
-                    .await?,
-            );
+            data.extend(self.backend.read(pass.acts.last().expect("non-empty"), batch * out_len).await?);
         }
         let mut shape = vec![x.rows()];
         shape.extend_from_slice(self.output_shape());
@@ -613,11 +528,7 @@ impl<B: Backend + 'static> Model<B> {
         self.layers
             .iter()
             .zip(&self.spec.layers)
-            .flat_map(|(l, c)| {
-                l.params()
-                    .iter()
-                    .map(move |p| (format!("{}/{}", c.name, p.name), p.shape.clone()))
-            })
+            .flat_map(|(l, c)| l.params().iter().map(move |p| (format!("{}/{}", c.name, p.name), p.shape.clone())))
             .collect()
     }
 
@@ -627,10 +538,7 @@ impl<B: Backend + 'static> Model<B> {
         for (layer, config) in self.layers.iter().zip(&self.spec.layers) {
             for p in layer.params() {
                 let data = self.backend.read(&p.value, p.len()).await?;
-                out.push((
-                    format!("{}/{}", config.name, p.name),
-                    Tensor::new(p.shape.clone(), data)?,
-                ));
+                out.push((format!("{}/{}", config.name, p.name), Tensor::new(p.shape.clone(), data)?));
             }
         }
         Ok(out)
@@ -653,22 +561,13 @@ impl<B: Backend + 'static> Model<B> {
                 Some(_) => {}
             }
         }
-        if let Some((name, shape)) = expected
-            .iter()
-            .find(|(n, _)| !weights.iter().any(|(w, _)| w == n))
-        {
-            return Err(Error::MissingTensor {
-                name: name.clone(),
-                expected: crate::error::Shape(shape.clone()),
-            });
+        if let Some((name, shape)) = expected.iter().find(|(n, _)| !weights.iter().any(|(w, _)| w == n)) {
+            return Err(Error::MissingTensor { name: name.clone(), expected: crate::error::Shape(shape.clone()) });
         }
         for (layer, config) in self.layers.iter_mut().zip(&self.spec.layers) {
             for p in layer.params_mut() {
                 let name = format!("{}/{}", config.name, p.name);
-                let (_, tensor) = weights
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .expect("checked above");
+                let (_, tensor) = weights.iter().find(|(n, _)| *n == name).expect("checked above");
                 self.backend.write(&mut p.value, &tensor.data);
             }
         }
@@ -680,23 +579,12 @@ impl<B: Backend + 'static> Model<B> {
         let mut saved = match self.checkpoint.take() {
             Some((buffers, _)) => buffers,
             None => {
-                let lens: Vec<usize> = self
-                    .layers
-                    .iter()
-                    .flat_map(|l| l.params())
-                    .flat_map(Param::state)
-                    .map(|(_, len)| len)
-                    .collect();
-                lens.into_iter()
-                    .map(|len| self.backend.alloc(len))
-                    .collect()
+                let lens: Vec<usize> =
+                    self.layers.iter().flat_map(|l| l.params()).flat_map(Param::state).map(|(_, len)| len).collect();
+                lens.into_iter().map(|len| self.backend.alloc(len)).collect()
             }
         };
-        let sources = self
-            .layers
-            .iter()
-            .flat_map(|l| l.params())
-            .flat_map(Param::state);
+        let sources = self.layers.iter().flat_map(|l| l.params()).flat_map(Param::state);
         for ((src, len), dst) in sources.zip(&mut saved) {
             self.backend.copy(src, dst, len);
         }
@@ -708,11 +596,7 @@ impl<B: Backend + 'static> Model<B> {
         let Some((saved, optimizer)) = &self.checkpoint else {
             return false;
         };
-        let targets = self
-            .layers
-            .iter_mut()
-            .flat_map(|l| l.params_mut().iter_mut())
-            .flat_map(Param::state_mut);
+        let targets = self.layers.iter_mut().flat_map(|l| l.params_mut().iter_mut()).flat_map(Param::state_mut);
         for ((dst, len), src) in targets.zip(saved) {
             self.backend.copy(src, dst, len);
         }

@@ -60,39 +60,25 @@ impl Default for OptimizerConfig {
 
 impl OptimizerConfig {
     pub fn adam(learning_rate: f32) -> Self {
-        let kind = OptimizerKind::Adam {
-            learning_rate,
-            beta_1: beta_1(),
-            beta_2: beta_2(),
-            epsilon: adam_epsilon(),
-        };
-        Self {
-            kind,
-            global_clipnorm: None,
-        }
+        let kind = OptimizerKind::Adam { learning_rate, beta_1: beta_1(), beta_2: beta_2(), epsilon: adam_epsilon() };
+        Self { kind, global_clipnorm: None }
     }
 
     pub fn sgd(learning_rate: f32, momentum: f32) -> Self {
-        Self {
-            kind: OptimizerKind::Sgd {
-                learning_rate,
-                momentum,
-            },
-            global_clipnorm: None,
-        }
+        Self { kind: OptimizerKind::Sgd { learning_rate, momentum }, global_clipnorm: None }
     }
 
     pub fn learning_rate(&self) -> f32 {
         match self.kind {
-            OptimizerKind::Sgd { learning_rate, .. }
-            | OptimizerKind::Adam { learning_rate, .. } => learning_rate,
+            OptimizerKind::Sgd { learning_rate, .. } | OptimizerKind::Adam { learning_rate, .. } => learning_rate,
         }
     }
 
     pub fn set_learning_rate(&mut self, value: f32) {
         match &mut self.kind {
-            OptimizerKind::Sgd { learning_rate, .. }
-            | OptimizerKind::Adam { learning_rate, .. } => *learning_rate = value,
+            OptimizerKind::Sgd { learning_rate, .. } | OptimizerKind::Adam { learning_rate, .. } => {
+                *learning_rate = value
+            }
         }
     }
 
@@ -117,18 +103,12 @@ pub struct Optimizer {
 
 impl Optimizer {
     pub fn new(config: OptimizerConfig) -> Self {
-        Self {
-            config,
-            iterations: 0,
-            beta_powers: (1.0, 1.0),
-        }
+        Self { config, iterations: 0, beta_powers: (1.0, 1.0) }
     }
 
     /// Gives each parameter zeroed state buffers.
     pub fn init_slots<B: Backend>(&self, backend: &mut B, param: &mut Param<B>) {
-        param.slots = (0..self.config.slots_per_param())
-            .map(|_| backend.alloc(param.len()))
-            .collect();
+        param.slots = (0..self.config.slots_per_param()).map(|_| backend.alloc(param.len())).collect();
     }
 
     /// Clips and applies the gradients of `params`.
@@ -145,43 +125,21 @@ impl Optimizer {
         }
         self.iterations += 1;
         match self.config.kind {
-            OptimizerKind::Sgd {
-                learning_rate,
-                momentum,
-            } => {
+            OptimizerKind::Sgd { learning_rate, momentum } => {
                 for p in params.iter_mut() {
                     let len = p.len();
-                    backend.sgd_update(
-                        &mut p.value,
-                        &p.grad,
-                        p.slots.first_mut(),
-                        len,
-                        learning_rate,
-                        momentum,
-                    );
+                    backend.sgd_update(&mut p.value, &p.grad, p.slots.first_mut(), len, learning_rate, momentum);
                 }
             }
-            OptimizerKind::Adam {
-                learning_rate,
-                beta_1,
-                beta_2,
-                epsilon,
-            } => {
+            OptimizerKind::Adam { learning_rate, beta_1, beta_2, epsilon } => {
                 self.beta_powers.0 *= beta_1 as f64;
                 self.beta_powers.1 *= beta_2 as f64;
                 let (p1, p2) = self.beta_powers;
                 let step_size = (learning_rate as f64 * (1.0 - p2).sqrt() / (1.0 - p1)) as f32;
-                let step = AdamStep {
-                    step_size,
-                    beta_1,
-                    beta_2,
-                    epsilon,
-                };
+                let step = AdamStep { step_size, beta_1, beta_2, epsilon };
                 for p in params.iter_mut() {
                     let len = p.len();
-                    let [m, v] = &mut p.slots[..] else {
-                        unreachable!("Adam has two slots")
-                    };
+                    let [m, v] = &mut p.slots[..] else { unreachable!("Adam has two slots") };
                     backend.adam_update(&mut p.value, &p.grad, m, v, len, step);
                 }
             }

@@ -18,9 +18,7 @@ impl Rng {
     /// A generator for a named sub-stream, so that adding a layer does not
     /// change the numbers drawn for the others.
     pub fn derive(seed: u64, stream: u64) -> Self {
-        Self::new(mix64(
-            seed ^ mix64(stream.wrapping_add(0x5851_f42d_4c95_7f2d)),
-        ))
+        Self::new(mix64(seed ^ mix64(stream.wrapping_add(0x5851_f42d_4c95_7f2d))))
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -85,12 +83,8 @@ mod tests {
 
     #[test]
     fn same_seed_same_stream() {
-        let a: Vec<u64> = (0..5)
-            .scan(Rng::new(9), |r, _| Some(r.next_u64()))
-            .collect();
-        let b: Vec<u64> = (0..5)
-            .scan(Rng::new(9), |r, _| Some(r.next_u64()))
-            .collect();
+        let a: Vec<u64> = (0..5).scan(Rng::new(9), |r, _| Some(r.next_u64())).collect();
+        let b: Vec<u64> = (0..5).scan(Rng::new(9), |r, _| Some(r.next_u64())).collect();
         assert_eq!(a, b);
         assert_ne!(Rng::new(9).next_u64(), Rng::new(10).next_u64());
     }
@@ -106,10 +100,7 @@ mod tests {
         let z: Vec<f32> = (0..n).map(|_| rng.normal()).collect();
         let mean = z.iter().sum::<f32>() / n as f32;
         let var = z.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n as f32;
-        assert!(
-            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
-            "normal {mean} {var}"
-        );
+        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "normal {mean} {var}");
     }
 
     #[test]

@@ -22,10 +22,7 @@ impl Tensor {
 
     pub fn zeros(shape: Vec<usize>) -> Self {
         let len = shape.iter().product();
-        Self {
-            shape,
-            data: vec![0.0; len],
-        }
+        Self { shape, data: vec![0.0; len] }
     }
 
     /// Number of examples: the size of the first axis.

@@ -67,11 +67,7 @@ pub fn default_clock() -> f64 {
     #[cfg(not(target_arch = "wasm32"))]
     {
         static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-        START
-            .get_or_init(std::time::Instant::now)
-            .elapsed()
-            .as_secs_f64()
-            * 1000.0
+        START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1000.0
     }
     #[cfg(target_arch = "wasm32")]
     {
@@ -92,6 +88,15 @@ pub struct BatchProgress {
     pub metrics: Metrics,
     /// Milliseconds since the epoch started.
     pub elapsed_ms: f64,
+}
+
+/// What the progress callback of [`Model::fit`] is told.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// After every batch.
+    Batch(&'a BatchProgress),
+    /// After every epoch, validation included.
+    Epoch(&'a EpochLog),
 }
 
 /// One epoch's results.
@@ -117,8 +122,8 @@ pub struct History {
 }
 
 impl<B: Backend + 'static> Model<B> {
-    /// Trains on `data` and returns one log per epoch. `on_batch` runs after
-    /// every batch and may return `Break` to stop after it. If the loss stops
+    /// Trains on `data` and returns one log per epoch. `on_progress` runs
+    /// after every batch and every epoch and may return `Break` to stop. If the loss stops
     /// being finite, the weights of the last good epoch are restored and
     /// [`Error::NonFiniteLoss`] is returned.
     pub async fn fit(
@@ -126,12 +131,10 @@ impl<B: Backend + 'static> Model<B> {
         data: &Dataset,
         validation: Option<&Dataset>,
         options: &FitOptions,
-        on_batch: &mut dyn FnMut(&BatchProgress) -> ControlFlow<()>,
+        on_progress: &mut dyn FnMut(Progress<'_>) -> ControlFlow<()>,
     ) -> Result<History> {
         if options.batch_size == 0 || options.epochs == 0 {
-            return Err(Error::Data(
-                "batch size and epochs must be at least 1".into(),
-            ));
+            return Err(Error::Data("batch size and epochs must be at least 1".into()));
         }
         let held_out;
         let (train, validation) = match validation {
@@ -160,15 +163,13 @@ impl<B: Backend + 'static> Model<B> {
 
         for epoch in 0..options.epochs {
             if options.shuffle {
-                Rng::derive(self.spec().seed ^ 0x5eed, self.iterations() + epoch as u64)
-                    .shuffle(&mut order);
+                Rng::derive(self.spec().seed ^ 0x5eed, self.iterations() + epoch as u64).shuffle(&mut order);
             }
             let started = (options.clock)();
             self.reset_metrics();
             let mut metrics = Metrics::from_sums(&[0.0; metric_slot::LEN], false);
             for batch in 0..batches {
-                let indices =
-                    &order[batch * options.batch_size..((batch + 1) * options.batch_size).min(n)];
+                let indices = &order[batch * options.batch_size..((batch + 1) * options.batch_size).min(n)];
                 xs.clear();
                 ys.clear();
                 for &i in indices {
@@ -180,10 +181,7 @@ impl<B: Backend + 'static> Model<B> {
                     metrics = self.read_metrics().await?;
                     if !metrics.loss.is_finite() {
                         self.restore_checkpoint();
-                        return Err(Error::NonFiniteLoss {
-                            loss: metrics.loss,
-                            epoch: epoch + 1,
-                        });
+                        return Err(Error::NonFiniteLoss { loss: metrics.loss, epoch: epoch + 1 });
                     }
                 }
                 let progress = BatchProgress {
@@ -194,24 +192,20 @@ impl<B: Backend + 'static> Model<B> {
                     metrics,
                     elapsed_ms: (options.clock)() - started,
                 };
-                if on_batch(&progress).is_break() {
+                if on_progress(Progress::Batch(&progress)).is_break() {
                     history.stopped = true;
                     break;
                 }
             }
             let metrics = self.read_metrics().await?;
-            let steps_done = if history.stopped {
-                metrics.examples.div_ceil(options.batch_size)
-            } else {
-                batches
-            };
+            let steps_done = if history.stopped { metrics.examples.div_ceil(options.batch_size) } else { batches };
             let train_ms = (options.clock)() - started;
             let val = match validation {
                 Some(v) => Some(self.evaluate(v, options.batch_size).await?),
                 None => None,
             };
             self.save_checkpoint();
-            history.epochs.push(EpochLog {
+            let log = EpochLog {
                 epoch: epoch + 1,
                 loss: metrics.loss,
                 accuracy: metrics.accuracy,
@@ -220,8 +214,11 @@ impl<B: Backend + 'static> Model<B> {
                 steps: steps_done,
                 ms_per_step: train_ms / steps_done.max(1) as f64,
                 seconds: ((options.clock)() - started) / 1000.0,
-            });
-            if history.stopped {
+            };
+            let stop = on_progress(Progress::Epoch(&log)).is_break();
+            history.epochs.push(log);
+            if history.stopped || stop {
+                history.stopped = true;
                 break;
             }
         }

@@ -14,13 +14,7 @@ fn check_gradients(model: &mut Model<CpuBackend>, x: &Tensor, y: &Tensor, sample
 /// Compares analytic gradients with `(L(w+ε) − L(w−ε)) / 2ε` for up to
 /// `samples` elements of every weight tensor. A smaller `eps` keeps the nudge
 /// from crossing a ReLU kink; a larger one keeps f32 rounding out of the slope.
-fn check_gradients_with_step(
-    model: &mut Model<CpuBackend>,
-    x: &Tensor,
-    y: &Tensor,
-    samples: usize,
-    eps: f32,
-) {
+fn check_gradients_with_step(model: &mut Model<CpuBackend>, x: &Tensor, y: &Tensor, samples: usize, eps: f32) {
     let analytic = block(model.gradients(x, y)).unwrap();
     let original = block(model.weights()).unwrap();
     let loss_at = |model: &mut Model<CpuBackend>, weights: &[(String, Tensor)]| -> f64 {
@@ -34,11 +28,8 @@ fn check_gradients_with_step(
     for (name, grad) in &analytic {
         let index = original.iter().position(|(n, _)| n == name).unwrap();
         let len = grad.data.len();
-        let picks: Vec<usize> = if len <= samples {
-            (0..len).collect()
-        } else {
-            (0..samples).map(|_| rng.below(len)).collect()
-        };
+        let picks: Vec<usize> =
+            if len <= samples { (0..len).collect() } else { (0..samples).map(|_| rng.below(len)).collect() };
         for i in picks {
             let mut plus = original.clone();
             plus[index].1.data[i] += eps;
@@ -47,10 +38,7 @@ fn check_gradients_with_step(
             let numeric = (loss_at(model, &plus) - loss_at(model, &minus)) / (2.0 * eps as f64);
             let a = grad.data[i] as f64;
             let tolerance = 2e-5 + 2e-2 * a.abs().max(numeric.abs());
-            assert!(
-                (a - numeric).abs() <= tolerance,
-                "{name}[{i}]: backward {a:.6} vs finite difference {numeric:.6}"
-            );
+            assert!((a - numeric).abs() <= tolerance, "{name}[{i}]: backward {a:.6} vs finite difference {numeric:.6}");
             checked += 1;
         }
     }
@@ -71,36 +59,17 @@ fn dense_every_activation() {
     let x = random_tensor(vec![5, 3], 1);
     let y = Tensor::new(vec![5, 1], vec![1.0, 0.0, 1.0, 1.0, 0.0]).unwrap();
     for activation in ["linear", "relu", "tanh", "sigmoid"] {
-        check_gradients(
-            &mut model(&mlp(activation, "sigmoid", 1, "binary_crossentropy")),
-            &x,
-            &y,
-            20,
-        );
+        check_gradients(&mut model(&mlp(activation, "sigmoid", 1, "binary_crossentropy")), &x, &y, 20);
     }
 }
 
 #[test]
 fn binary_crossentropy_fused_and_on_probabilities() {
     let x = random_tensor(vec![6, 3], 2);
-    let y = Tensor::new(
-        vec![6, 2],
-        vec![1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0],
-    )
-    .unwrap();
-    check_gradients(
-        &mut model(&mlp("tanh", "sigmoid", 2, "binary_crossentropy")),
-        &x,
-        &y,
-        20,
-    );
+    let y = Tensor::new(vec![6, 2], vec![1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0]).unwrap();
+    check_gradients(&mut model(&mlp("tanh", "sigmoid", 2, "binary_crossentropy")), &x, &y, 20);
     // Softmax outputs are probabilities but not fused with BCE.
-    check_gradients(
-        &mut model(&mlp("tanh", "softmax", 2, "binary_crossentropy")),
-        &x,
-        &y,
-        20,
-    );
+    check_gradients(&mut model(&mlp("tanh", "softmax", 2, "binary_crossentropy")), &x, &y, 20);
 }
 
 #[test]
@@ -109,30 +78,10 @@ fn categorical_losses() {
     let classes = [0.0, 2.0, 1.0, 2.0, 0.0, 1.0];
     let sparse = Tensor::new(vec![6, 1], classes.to_vec()).unwrap();
     let one_hot = neuroglow_core::data::csv::one_hot(&sparse, 3).unwrap();
-    check_gradients(
-        &mut model(&mlp(
-            "relu",
-            "softmax",
-            3,
-            "sparse_categorical_crossentropy",
-        )),
-        &x,
-        &sparse,
-        20,
-    );
-    check_gradients(
-        &mut model(&mlp("tanh", "softmax", 3, "categorical_crossentropy")),
-        &x,
-        &one_hot,
-        20,
-    );
+    check_gradients(&mut model(&mlp("relu", "softmax", 3, "sparse_categorical_crossentropy")), &x, &sparse, 20);
+    check_gradients(&mut model(&mlp("tanh", "softmax", 3, "categorical_crossentropy")), &x, &one_hot, 20);
     // Categorical cross-entropy on sigmoid outputs is not fused.
-    check_gradients(
-        &mut model(&mlp("tanh", "sigmoid", 3, "categorical_crossentropy")),
-        &x,
-        &one_hot,
-        20,
-    );
+    check_gradients(&mut model(&mlp("tanh", "sigmoid", 3, "categorical_crossentropy")), &x, &one_hot, 20);
 }
 
 #[test]
@@ -140,20 +89,9 @@ fn mean_squared_error_through_each_output_activation() {
     let x = random_tensor(vec![5, 3], 4);
     let y = random_tensor(vec![5, 2], 5);
     for output in ["linear", "tanh", "sigmoid", "softmax"] {
-        check_gradients(
-            &mut model(&mlp("tanh", output, 2, "mean_squared_error")),
-            &x,
-            &y,
-            20,
-        );
+        check_gradients(&mut model(&mlp("tanh", output, 2, "mean_squared_error")), &x, &y, 20);
     }
-    check_gradients_with_step(
-        &mut model(&mlp("tanh", "relu", 2, "mean_squared_error")),
-        &x,
-        &y,
-        20,
-        1e-3,
-    );
+    check_gradients_with_step(&mut model(&mlp("tanh", "relu", 2, "mean_squared_error")), &x, &y, 20, 1e-3);
 }
 
 #[test]
@@ -231,13 +169,8 @@ fn dropout_backward_uses_the_forward_mask() {
     let mut out = vec![0.0; 1000];
     cpu.dropout(&input, &mut out, 1000, 0.3, 42);
     let dropped = out.iter().filter(|&&v| v == 0.0).count();
-    assert!(
-        (250..350).contains(&dropped),
-        "{dropped} of 1000 dropped at rate 0.3"
-    );
-    assert!(out
-        .iter()
-        .all(|&v| v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-6));
+    assert!((250..350).contains(&dropped), "{dropped} of 1000 dropped at rate 0.3");
+    assert!(out.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-6));
     let grad = vec![2.0f32; 1000];
     let mut grad_in = vec![0.0; 1000];
     cpu.dropout(&grad, &mut grad_in, 1000, 0.3, 42);

@@ -26,15 +26,8 @@ fn save_then_load_predicts_identically() {
     let f = block(original.to_files()).unwrap();
     let mut loaded = load(&f.json, &f.safetensors).unwrap();
     assert_eq!(loaded.spec(), original.spec());
-    assert_eq!(
-        block(loaded.predict(&data.x, 4)).unwrap(),
-        block(original.predict(&data.x, 7)).unwrap()
-    );
-    assert_eq!(
-        block(loaded.to_files()).unwrap(),
-        f,
-        "saving again changes nothing"
-    );
+    assert_eq!(block(loaded.predict(&data.x, 4)).unwrap(), block(original.predict(&data.x, 7)).unwrap());
+    assert_eq!(block(loaded.to_files()).unwrap(), f, "saving again changes nothing");
 }
 
 #[test]
@@ -48,10 +41,7 @@ fn weights_use_keras_names_and_layouts() {
         ("dense/kernel", vec![5, 1]),
         ("dense/bias", vec![1]),
     ];
-    let expected: Vec<(String, Vec<usize>)> = expected
-        .into_iter()
-        .map(|(n, s)| (n.to_string(), s))
-        .collect();
+    let expected: Vec<(String, Vec<usize>)> = expected.into_iter().map(|(n, s)| (n.to_string(), s)).collect();
     assert_eq!(shapes, expected);
     let weights = io::decode_weights(&files().safetensors).unwrap();
     let bias = &weights.iter().find(|(n, _)| n == "lstm/bias").unwrap().1;
@@ -65,16 +55,8 @@ fn truncated_or_garbage_weights_are_reported() {
     let err = load(&f.json, truncated).err().unwrap();
     assert!(matches!(err, Error::WeightsFile(_)), "{err}");
     assert!(err.to_string().contains("is the file complete"), "{err}");
-    assert!(matches!(
-        load(&f.json, b"not a safetensors file at all")
-            .err()
-            .unwrap(),
-        Error::WeightsFile(_)
-    ));
-    assert!(matches!(
-        load(&f.json, &[]).err().unwrap(),
-        Error::WeightsFile(_)
-    ));
+    assert!(matches!(load(&f.json, b"not a safetensors file at all").err().unwrap(), Error::WeightsFile(_)));
+    assert!(matches!(load(&f.json, &[]).err().unwrap(), Error::WeightsFile(_)));
 }
 
 fn with_weights(edit: impl FnOnce(&mut Vec<(String, Tensor)>)) -> Vec<u8> {
@@ -90,27 +72,18 @@ fn a_wrong_shape_names_the_tensor_and_both_shapes() {
         t.1 = Tensor::zeros(vec![4, 16]);
     });
     let err = load(&files().json, &bytes).err().unwrap();
-    assert_eq!(
-        err.to_string(),
-        "tensor `lstm/kernel` has shape [4, 16] but the model expects [4, 20]"
-    );
+    assert_eq!(err.to_string(), "tensor `lstm/kernel` has shape [4, 16] but the model expects [4, 20]");
 }
 
 #[test]
 fn missing_and_extra_tensors_are_named() {
     let bytes = with_weights(|w| w.retain(|(n, _)| n != "dense/bias"));
     let err = load(&files().json, &bytes).err().unwrap();
-    assert!(
-        matches!(&err, Error::MissingTensor { name, .. } if name == "dense/bias"),
-        "{err}"
-    );
+    assert!(matches!(&err, Error::MissingTensor { name, .. } if name == "dense/bias"), "{err}");
     assert!(err.to_string().contains("expected f32 [1]"));
     let bytes = with_weights(|w| w.push(("dense_9/kernel".into(), Tensor::zeros(vec![1]))));
     let err = load(&files().json, &bytes).err().unwrap();
-    assert!(
-        matches!(&err, Error::UnexpectedTensor { name } if name == "dense_9/kernel"),
-        "{err}"
-    );
+    assert!(matches!(&err, Error::UnexpectedTensor { name } if name == "dense_9/kernel"), "{err}");
 }
 
 #[test]
@@ -120,62 +93,35 @@ fn a_non_f32_tensor_is_refused() {
     let view = TensorView::new(Dtype::F64, vec![1], &bytes).unwrap();
     let file = safetensors::serialize([("dense/bias", view)], None).unwrap();
     let err = load(&files().json, &file).err().unwrap();
-    assert_eq!(
-        err,
-        Error::WrongDtype {
-            name: "dense/bias".into(),
-            found: "F64".into()
-        }
-    );
+    assert_eq!(err, Error::WrongDtype { name: "dense/bias".into(), found: "F64".into() });
 }
 
 #[test]
 fn bad_model_json_says_what_and_where() {
     let weights = files().safetensors;
     let err = load("{\"input_shape\": [6], ", &weights).err().unwrap();
-    assert!(
-        matches!(err, Error::ModelJson(_)) && err.to_string().contains("line 1"),
-        "{err}"
-    );
+    assert!(matches!(err, Error::ModelJson(_)) && err.to_string().contains("line 1"), "{err}");
     let unknown = SENTIMENT.replace("\"type\": \"lstm\"", "\"type\": \"conv2d\"");
     let err = load(&unknown, &weights).err().unwrap();
-    assert!(
-        err.to_string().contains("unknown variant `conv2d`"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("unknown variant `conv2d`"), "{err}");
     let future = SENTIMENT.replacen('{', "{\"version\": 7, ", 1);
-    assert!(load(&future, &weights)
-        .err()
-        .unwrap()
-        .to_string()
-        .contains("reads version 1"));
+    assert!(load(&future, &weights).err().unwrap().to_string().contains("reads version 1"));
     let no_loss = SENTIMENT.replace("\"loss\": \"binary_crossentropy\",", "");
-    assert!(load(&no_loss, &weights)
-        .err()
-        .unwrap()
-        .to_string()
-        .contains("missing field `loss`"));
+    assert!(load(&no_loss, &weights).err().unwrap().to_string().contains("missing field `loss`"));
 }
 
 #[test]
 fn models_that_cannot_be_built_are_explained() {
-    let err = |json: &str| {
-        Model::new(serde_json::from_str(json).unwrap(), CpuBackend::new())
-            .err()
-            .unwrap()
-            .to_string()
-    };
-    assert!(
-        err(r#"{"input_shape": [3], "loss": "mean_squared_error", "layers": []}"#)
-            .contains("no layers")
-    );
+    let err =
+        |json: &str| Model::new(serde_json::from_str(json).unwrap(), CpuBackend::new()).err().unwrap().to_string();
+    assert!(err(r#"{"input_shape": [3], "loss": "mean_squared_error", "layers": []}"#).contains("no layers"));
     assert!(err(r#"{"input_shape": [3], "loss": "mean_squared_error", "layers": [{"type": "lstm", "units": 2}]}"#)
         .contains("an LSTM takes sequences"));
-    assert!(err(r#"{"input_shape": [3], "loss": "categorical_crossentropy", "layers": [{"type": "dense", "units": 1}]}"#)
-        .contains("needs at least 2 output classes"));
     assert!(err(
-        r#"{"input_shape": [3], "loss": "mean_squared_error", "layers": [
-        {"name": "a", "type": "dense", "units": 1}, {"name": "a", "type": "dense", "units": 1}]}"#
+        r#"{"input_shape": [3], "loss": "categorical_crossentropy", "layers": [{"type": "dense", "units": 1}]}"#
     )
+    .contains("needs at least 2 output classes"));
+    assert!(err(r#"{"input_shape": [3], "loss": "mean_squared_error", "layers": [
+        {"name": "a", "type": "dense", "units": 1}, {"name": "a", "type": "dense", "units": 1}]}"#)
     .contains("two layers are named `a`"));
 }

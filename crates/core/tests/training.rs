@@ -5,19 +5,10 @@ mod common;
 use std::ops::ControlFlow;
 
 use common::{block, model, needle_sequences};
-use neuroglow_core::{data::synthetic, CpuBackend, Error, FitOptions, History, Model};
+use neuroglow_core::{data::synthetic, CpuBackend, Error, FitOptions, History, Model, Progress};
 
-fn fit(
-    m: &mut Model<CpuBackend>,
-    data: &neuroglow_core::data::Dataset,
-    epochs: usize,
-    batch_size: usize,
-) -> History {
-    let options = FitOptions {
-        epochs,
-        batch_size,
-        ..FitOptions::default()
-    };
+fn fit(m: &mut Model<CpuBackend>, data: &neuroglow_core::data::Dataset, epochs: usize, batch_size: usize) -> History {
+    let options = FitOptions { epochs, batch_size, ..FitOptions::default() };
     block(m.fit(data, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap()
 }
 
@@ -30,38 +21,26 @@ const CIRCLE_MLP: &str = r#"{"input_shape": [2], "seed": 3, "loss": "binary_cros
 
 #[test]
 fn mlp_learns_the_circle() {
-    let (train, test) = synthetic::circle(600, 0.05, 1)
-        .shuffle_split(0.3, 2)
-        .unwrap();
+    let (train, test) = synthetic::circle(600, 0.05, 1).shuffle_split(0.3, 2).unwrap();
     let mut m = model(CIRCLE_MLP);
     let history = fit(&mut m, &train, 40, 16);
     let first = history.epochs.first().unwrap().loss;
     let last = history.epochs.last().unwrap().loss;
     assert!(last < first / 4.0, "loss fell from {first} to only {last}");
     let metrics = block(m.evaluate(&test, 64)).unwrap();
-    assert!(
-        metrics.accuracy.unwrap() >= 0.95,
-        "test accuracy {:?}",
-        metrics.accuracy
-    );
+    assert!(metrics.accuracy.unwrap() >= 0.95, "test accuracy {:?}", metrics.accuracy);
 }
 
 #[test]
 fn sgd_with_momentum_learns_xor_with_feature_crosses() {
     // 2 → 8 tanh → 8 tanh → 1 sigmoid with SGD, as in TF Playground.
-    let spec = CIRCLE_MLP.replace(
-        r#""type": "adam", "learning_rate": 0.03"#,
-        r#""type": "sgd", "learning_rate": 0.1, "momentum": 0.9"#,
-    );
+    let spec = CIRCLE_MLP
+        .replace(r#""type": "adam", "learning_rate": 0.03"#, r#""type": "sgd", "learning_rate": 0.1, "momentum": 0.9"#);
     let (train, test) = synthetic::xor(600, 0.0, 4).shuffle_split(0.3, 5).unwrap();
     let mut m = model(&spec);
     fit(&mut m, &train, 60, 16);
     let metrics = block(m.evaluate(&test, 64)).unwrap();
-    assert!(
-        metrics.accuracy.unwrap() >= 0.9,
-        "test accuracy {:?}",
-        metrics.accuracy
-    );
+    assert!(metrics.accuracy.unwrap() >= 0.9, "test accuracy {:?}", metrics.accuracy);
 }
 
 #[test]
@@ -78,11 +57,7 @@ fn lstm_learns_whether_a_sequence_contains_a_token() {
     );
     fit(&mut m, &train, 12, 32);
     let metrics = block(m.evaluate(&test, 64)).unwrap();
-    assert!(
-        metrics.accuracy.unwrap() >= 0.95,
-        "test accuracy {:?}",
-        metrics.accuracy
-    );
+    assert!(metrics.accuracy.unwrap() >= 0.95, "test accuracy {:?}", metrics.accuracy);
 }
 
 #[test]
@@ -99,14 +74,7 @@ fn same_seed_gives_identical_bytes_and_another_seed_does_not() {
         let mut m = model(&spec.replace("SEED", &seed.to_string()));
         let history = fit(&mut m, &data, 3, 16);
         let bytes = block(m.to_files()).unwrap().safetensors;
-        (
-            history
-                .epochs
-                .iter()
-                .map(|e| e.loss.to_bits())
-                .collect::<Vec<_>>(),
-            bytes,
-        )
+        (history.epochs.iter().map(|e| e.loss.to_bits()).collect::<Vec<_>>(), bytes)
     };
     let (a, b, c) = (run(7), run(7), run(8));
     assert_eq!(a, b, "two runs with seed 7 differ");
@@ -118,21 +86,26 @@ fn progress_callback_sees_every_batch_and_can_stop() {
     let data = synthetic::gaussian(100, 0.1, 1);
     let mut m = model(CIRCLE_MLP);
     let mut seen = Vec::new();
-    let options = FitOptions {
-        epochs: 3,
-        batch_size: 10,
-        ..FitOptions::default()
-    };
-    let history = block(m.fit(&data, None, &options, &mut |p| {
-        seen.push((p.epoch, p.batch, p.batches));
-        assert!(p.metrics.loss.is_finite() && p.metrics.loss > 0.0);
-        if p.epoch == 1 && p.batch == 4 {
-            ControlFlow::Break(())
-        } else {
+    let options = FitOptions { epochs: 3, batch_size: 10, ..FitOptions::default() };
+    let mut epochs_seen = 0;
+    let history = block(m.fit(&data, None, &options, &mut |progress| match progress {
+        Progress::Batch(p) => {
+            seen.push((p.epoch, p.batch, p.batches));
+            assert!(p.metrics.loss.is_finite() && p.metrics.loss > 0.0);
+            if p.epoch == 1 && p.batch == 4 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        }
+        Progress::Epoch(log) => {
+            epochs_seen += 1;
+            assert_eq!(log.epoch, epochs_seen);
             ControlFlow::Continue(())
         }
     }))
     .unwrap();
+    assert_eq!(epochs_seen, 2, "the stopped epoch is reported too");
     assert_eq!(seen.len(), 14);
     assert_eq!(seen[0], (0, 1, 10));
     assert!(history.stopped);
@@ -144,12 +117,7 @@ fn progress_callback_sees_every_batch_and_can_stop() {
 fn validation_split_reports_validation_metrics() {
     let data = synthetic::circle(200, 0.0, 3);
     let mut m = model(CIRCLE_MLP);
-    let options = FitOptions {
-        epochs: 2,
-        batch_size: 20,
-        validation_split: 0.25,
-        ..FitOptions::default()
-    };
+    let options = FitOptions { epochs: 2, batch_size: 20, validation_split: 0.25, ..FitOptions::default() };
     let history = block(m.fit(&data, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap();
     let log = &history.epochs[1];
     assert!(log.val_loss.unwrap().is_finite());
@@ -166,22 +134,11 @@ fn a_diverging_run_stops_with_a_clear_error_and_keeps_the_last_good_weights() {
             "layers": [{"type": "dense", "units": 4, "activation": "relu"}, {"type": "dense", "units": 1}]}"#,
     );
     let before = block(m.weights()).unwrap();
-    let options = FitOptions {
-        epochs: 5,
-        batch_size: 8,
-        ..FitOptions::default()
-    };
+    let options = FitOptions { epochs: 5, batch_size: 8, ..FitOptions::default() };
     let err = block(m.fit(&data, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap_err();
-    assert!(
-        matches!(err, Error::NonFiniteLoss { epoch: 1, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, Error::NonFiniteLoss { epoch: 1, .. }), "{err}");
     assert!(err.to_string().contains("Lower the learning rate"));
-    assert_eq!(
-        block(m.weights()).unwrap(),
-        before,
-        "weights were not restored"
-    );
+    assert_eq!(block(m.weights()).unwrap(), before, "weights were not restored");
 }
 
 #[test]
@@ -209,10 +166,7 @@ fn bad_training_data_is_rejected_with_the_reason() {
     wide.x = neuroglow_core::Tensor::zeros(vec![10, 3]);
     let options = FitOptions::default();
     let err = block(m.fit(&wide, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "inputs have shape [10, 3] but the model takes [examples, 2]"
-    );
+    assert_eq!(err.to_string(), "inputs have shape [10, 3] but the model takes [examples, 2]");
     let mut nan = data.clone();
     nan.x.data[5] = f32::NAN;
     let err = block(m.fit(&nan, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap_err();

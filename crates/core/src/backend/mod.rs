@@ -48,32 +48,16 @@ pub struct MatmulSpec {
 
 impl MatmulSpec {
     pub fn new(m: usize, k: usize, n: usize) -> Self {
-        Self {
-            m,
-            k,
-            n,
-            transpose_a: false,
-            transpose_b: false,
-            accumulate: false,
-        }
+        Self { m, k, n, transpose_a: false, transpose_b: false, accumulate: false }
     }
     pub fn transpose_a(self) -> Self {
-        Self {
-            transpose_a: true,
-            ..self
-        }
+        Self { transpose_a: true, ..self }
     }
     pub fn transpose_b(self) -> Self {
-        Self {
-            transpose_b: true,
-            ..self
-        }
+        Self { transpose_b: true, ..self }
     }
     pub fn accumulate(self) -> Self {
-        Self {
-            accumulate: true,
-            ..self
-        }
+        Self { accumulate: true, ..self }
     }
 }
 
@@ -240,21 +224,14 @@ pub trait Backend {
     /// Copies host data into the start of `buffer`.
     fn write(&mut self, buffer: &mut Self::Buffer, data: &[f32]);
     /// Reads the first `len` floats of a buffer back to the host, after all recorded work.
-    fn read(&mut self, buffer: &Self::Buffer, len: usize)
-        -> impl Future<Output = Result<Vec<f32>>>;
+    fn read(&mut self, buffer: &Self::Buffer, len: usize) -> impl Future<Output = Result<Vec<f32>>>;
     /// Sends recorded work to the device. A no-op on the CPU.
     fn submit(&mut self) {}
 
     fn fill(&mut self, buffer: &mut Self::Buffer, len: usize, value: f32);
     fn copy(&mut self, src: &Self::Buffer, dst: &mut Self::Buffer, len: usize);
 
-    fn matmul(
-        &mut self,
-        a: &Self::Buffer,
-        b: &Self::Buffer,
-        c: &mut Self::Buffer,
-        spec: MatmulSpec,
-    );
+    fn matmul(&mut self, a: &Self::Buffer, b: &Self::Buffer, c: &mut Self::Buffer, spec: MatmulSpec);
     /// `out = act(pre + bias)` row-wise; `pre` becomes `pre + bias` (the logits).
     fn bias_activation(
         &mut self,
@@ -278,14 +255,7 @@ pub trait Backend {
     /// `out[j] = Σᵢ x[i, j]` (bias gradients).
     fn column_sums(&mut self, x: &Self::Buffer, out: &mut Self::Buffer, rows: usize, cols: usize);
     /// `[a, b, features] → [b, a, features]`.
-    fn swap_leading_axes(
-        &mut self,
-        src: &Self::Buffer,
-        dst: &mut Self::Buffer,
-        a: usize,
-        b: usize,
-        features: usize,
-    );
+    fn swap_leading_axes(&mut self, src: &Self::Buffer, dst: &mut Self::Buffer, a: usize, b: usize, features: usize);
 
     /// Looks up rows of `table` (`[vocab, dim]`) for `count` ids. Ids outside
     /// the vocabulary give zero vectors. With `mask`, writes 1 where the id is
@@ -318,14 +288,7 @@ pub trait Backend {
     /// (decided by [`crate::rng::hash_uniform`]`(seed, i)`) and scales the rest
     /// by `1 / (1 − rate)`. Used for the forward pass and, with the same seed,
     /// for the backward pass.
-    fn dropout(
-        &mut self,
-        input: &Self::Buffer,
-        output: &mut Self::Buffer,
-        len: usize,
-        rate: f32,
-        seed: u32,
-    );
+    fn dropout(&mut self, input: &Self::Buffer, output: &mut Self::Buffer, len: usize, rate: f32, seed: u32);
 
     /// Writes the loss gradient and accumulates loss and accuracy into `metrics`.
     fn loss(&mut self, op: LossOp<'_, Self::Buffer>);

@@ -29,10 +29,7 @@ pub struct Table {
 /// Parses comma-separated numbers. The first line is a header when any of its
 /// fields is not a number. Blank lines are skipped; fields may be quoted.
 pub fn parse(text: &str, label: &LabelColumn) -> Result<Table> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     let Some((_, first)) = lines.next() else {
         return Err(Error::Data("the CSV file is empty".into()));
     };
@@ -45,9 +42,7 @@ pub fn parse(text: &str, label: &LabelColumn) -> Result<Table> {
         (1..=columns).map(|i| format!("column_{i}")).collect()
     };
     if columns < 2 {
-        return Err(Error::Data(
-            "the CSV needs at least two columns: features and a label".into(),
-        ));
+        return Err(Error::Data("the CSV needs at least two columns: features and a label".into()));
     }
     let label_index = match label {
         LabelColumn::Last => columns - 1,
@@ -57,12 +52,10 @@ pub fn parse(text: &str, label: &LabelColumn) -> Result<Table> {
                 "label column {i} does not exist; the CSV has {columns} columns (0-based)"
             )))
         }
-        LabelColumn::Name(n) => names.iter().position(|c| c == n).ok_or_else(|| {
-            Error::Data(format!(
-                "no column named `{n}`; the columns are: {}",
-                names.join(", ")
-            ))
-        })?,
+        LabelColumn::Name(n) => names
+            .iter()
+            .position(|c| c == n)
+            .ok_or_else(|| Error::Data(format!("no column named `{n}`; the columns are: {}", names.join(", "))))?,
     };
     let data_lines = if has_header { None } else { Some((0, first)) };
     let (mut features, mut labels, mut rows) = (Vec::new(), Vec::new(), 0);
@@ -76,18 +69,9 @@ pub fn parse(text: &str, label: &LabelColumn) -> Result<Table> {
             )));
         }
         for (c, field) in fields.iter().enumerate() {
-            let value: f32 = field
-                .trim()
-                .parse()
-                .ok()
-                .filter(|v: &f32| v.is_finite())
-                .ok_or_else(|| {
-                    Error::Data(format!(
-                        "line {}, column `{}`: {field:?} is not a number",
-                        line_index + 1,
-                        names[c]
-                    ))
-                })?;
+            let value: f32 = field.trim().parse().ok().filter(|v: &f32| v.is_finite()).ok_or_else(|| {
+                Error::Data(format!("line {}, column `{}`: {field:?} is not a number", line_index + 1, names[c]))
+            })?;
             if c == label_index {
                 labels.push(value)
             } else {
@@ -100,12 +84,7 @@ pub fn parse(text: &str, label: &LabelColumn) -> Result<Table> {
         return Err(Error::Data("the CSV has a header but no data rows".into()));
     }
     let label_name = names[label_index].clone();
-    let feature_names = names
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| *i != label_index)
-        .map(|(_, n)| n)
-        .collect();
+    let feature_names = names.into_iter().enumerate().filter(|(i, _)| *i != label_index).map(|(_, n)| n).collect();
     Ok(Table {
         feature_names,
         label_name,
@@ -133,10 +112,7 @@ pub fn one_hot(labels: &Tensor, classes: usize) -> Result<Tensor> {
     let mut data = vec![0.0; labels.rows() * classes];
     for (r, &label) in labels.data.iter().enumerate() {
         if label.fract() != 0.0 || label < 0.0 || label as usize >= classes {
-            return Err(Error::Data(format!(
-                "row {}: label {label} is not a class in 0..{classes}",
-                r + 1
-            )));
+            return Err(Error::Data(format!("row {}: label {label} is not a class in 0..{classes}", r + 1)));
         }
         data[r * classes + label as usize] = 1.0;
     }
@@ -149,11 +125,7 @@ mod tests {
 
     #[test]
     fn parses_header_and_label_column() {
-        let t = parse(
-            "a,b,label\n1,2,0\n3,\"4\",1\n\n",
-            &LabelColumn::Name("label".into()),
-        )
-        .unwrap();
+        let t = parse("a,b,label\n1,2,0\n3,\"4\",1\n\n", &LabelColumn::Name("label".into())).unwrap();
         assert_eq!(t.feature_names, vec!["a", "b"]);
         assert_eq!(t.features.data, vec![1.0, 2.0, 3.0, 4.0]);
         assert_eq!(t.labels.data, vec![0.0, 1.0]);

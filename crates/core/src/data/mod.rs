@@ -20,11 +20,7 @@ pub struct Dataset {
 impl Dataset {
     pub fn new(x: Tensor, y: Tensor) -> Result<Self> {
         if x.rows() != y.rows() {
-            return Err(Error::Data(format!(
-                "{} input examples but {} targets",
-                x.rows(),
-                y.rows()
-            )));
+            return Err(Error::Data(format!("{} input examples but {} targets", x.rows(), y.rows())));
         }
         Ok(Self { x, y })
     }
@@ -38,18 +34,13 @@ impl Dataset {
     }
 
     pub fn select(&self, indices: &[usize]) -> Dataset {
-        Dataset {
-            x: self.x.select_rows(indices),
-            y: self.y.select_rows(indices),
-        }
+        Dataset { x: self.x.select_rows(indices), y: self.y.select_rows(indices) }
     }
 
     /// Splits off the last `fraction` of the examples (Keras's `validation_split`).
     pub fn split_tail(&self, fraction: f32) -> Result<(Dataset, Dataset)> {
         if !(0.0..1.0).contains(&fraction) {
-            return Err(Error::Data(format!(
-                "a split fraction must be in [0, 1), got {fraction}"
-            )));
+            return Err(Error::Data(format!("a split fraction must be in [0, 1), got {fraction}")));
         }
         let held = ((self.len() as f32) * fraction).round() as usize;
         let cut = self.len() - held;

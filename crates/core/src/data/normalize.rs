@@ -22,39 +22,22 @@ impl Preprocessor {
         let mut mean = vec![0.0f64; f];
         let mut var = vec![0.0f64; f];
         for r in 0..x.rows() {
-            x.row(r)
-                .iter()
-                .zip(&mut mean)
-                .for_each(|(&v, m)| *m += v as f64 / n);
+            x.row(r).iter().zip(&mut mean).for_each(|(&v, m)| *m += v as f64 / n);
         }
         for r in 0..x.rows() {
-            x.row(r)
-                .iter()
-                .zip(&mean)
-                .zip(&mut var)
-                .for_each(|((&v, m), s)| *s += (v as f64 - m).powi(2) / n);
+            x.row(r).iter().zip(&mean).zip(&mut var).for_each(|((&v, m), s)| *s += (v as f64 - m).powi(2) / n);
         }
-        let std = var
-            .iter()
-            .map(|v| if *v > 1e-12 { v.sqrt() as f32 } else { 1.0 })
-            .collect();
-        Preprocessor::ZScore {
-            mean: mean.into_iter().map(|m| m as f32).collect(),
-            std,
-        }
+        let std = var.iter().map(|v| if *v > 1e-12 { v.sqrt() as f32 } else { 1.0 }).collect();
+        Preprocessor::ZScore { mean: mean.into_iter().map(|m| m as f32).collect(), std }
     }
 
     /// Applies the transform to every example of `x` in place.
     pub fn apply(&self, x: &mut Tensor) -> Result<()> {
         let (offset, scale): (&[f32], Vec<f32>) = match self {
             Preprocessor::ZScore { mean, std } => (mean, std.clone()),
-            Preprocessor::MinMax { min, max } => (
-                min,
-                min.iter()
-                    .zip(max)
-                    .map(|(a, b)| if b > a { b - a } else { 1.0 })
-                    .collect(),
-            ),
+            Preprocessor::MinMax { min, max } => {
+                (min, min.iter().zip(max).map(|(a, b)| if b > a { b - a } else { 1.0 }).collect())
+            }
         };
         if offset.len() != x.row_len() {
             return Err(Error::Data(format!(
@@ -64,10 +47,7 @@ impl Preprocessor {
             )));
         }
         for row in x.data.chunks_exact_mut(offset.len()) {
-            row.iter_mut()
-                .zip(offset)
-                .zip(&scale)
-                .for_each(|((v, o), s)| *v = (*v - o) / s);
+            row.iter_mut().zip(offset).zip(&scale).for_each(|((v, o), s)| *v = (*v - o) / s);
         }
         Ok(())
     }
@@ -85,10 +65,7 @@ mod tests {
         let col0: Vec<f32> = (0..4).map(|r| x.row(r)[0]).collect();
         assert!(col0.iter().sum::<f32>().abs() < 1e-6);
         assert!((col0.iter().map(|v| v * v).sum::<f32>() / 4.0 - 1.0).abs() < 1e-5);
-        assert!(
-            (0..4).all(|r| x.row(r)[1] == 0.0),
-            "a constant feature becomes 0"
-        );
+        assert!((0..4).all(|r| x.row(r)[1] == 0.0), "a constant feature becomes 0");
         let mut wrong = Tensor::zeros(vec![1, 3]);
         assert!(p.apply(&mut wrong).is_err());
     }

@@ -9,11 +9,7 @@ fn dataset(points: Vec<([f32; 2], f32)>) -> Dataset {
     let n = points.len();
     let x = points.iter().flat_map(|(p, _)| *p).collect();
     let y = points.iter().map(|(_, l)| *l).collect();
-    Dataset::new(
-        Tensor::new(vec![n, 2], x).expect("n×2"),
-        Tensor::new(vec![n, 1], y).expect("n×1"),
-    )
-    .expect("same rows")
+    Dataset::new(Tensor::new(vec![n, 2], x).expect("n×2"), Tensor::new(vec![n, 1], y).expect("n×1")).expect("same rows")
 }
 
 /// A disc of one class inside a ring of the other.
@@ -22,18 +18,11 @@ pub fn circle(n: usize, noise: f32, seed: u64) -> Dataset {
     let radius = 5.0;
     let points = (0..n)
         .map(|i| {
-            let (low, high) = if i < n / 2 {
-                (0.0, radius * 0.5)
-            } else {
-                (radius * 0.7, radius)
-            };
+            let (low, high) = if i < n / 2 { (0.0, radius * 0.5) } else { (radius * 0.7, radius) };
             let r = rng.uniform_in(low, high);
             let angle = rng.uniform_in(0.0, std::f32::consts::TAU);
             let (x, y) = (r * libm::sinf(angle), r * libm::cosf(angle));
-            let (nx, ny) = (
-                rng.uniform_in(-radius, radius) * noise,
-                rng.uniform_in(-radius, radius) * noise,
-            );
+            let (nx, ny) = (rng.uniform_in(-radius, radius) * noise, rng.uniform_in(-radius, radius) * noise);
             let inside = (x + nx).hypot(y + ny) < radius * 0.5;
             ([x, y], inside as u8 as f32)
         })
@@ -47,14 +36,8 @@ pub fn xor(n: usize, noise: f32, seed: u64) -> Dataset {
     let pad = |v: f32| if v > 0.0 { v + 0.3 } else { v - 0.3 };
     let points = (0..n)
         .map(|_| {
-            let (x, y) = (
-                pad(rng.uniform_in(-5.0, 5.0)),
-                pad(rng.uniform_in(-5.0, 5.0)),
-            );
-            let (nx, ny) = (
-                rng.uniform_in(-5.0, 5.0) * noise,
-                rng.uniform_in(-5.0, 5.0) * noise,
-            );
+            let (x, y) = (pad(rng.uniform_in(-5.0, 5.0)), pad(rng.uniform_in(-5.0, 5.0)));
+            let (nx, ny) = (rng.uniform_in(-5.0, 5.0) * noise, rng.uniform_in(-5.0, 5.0) * noise);
             ([x, y], ((x + nx) * (y + ny) >= 0.0) as u8 as f32)
         })
         .collect();
@@ -68,13 +51,7 @@ pub fn gaussian(n: usize, noise: f32, seed: u64) -> Dataset {
     let points = (0..n)
         .map(|i| {
             let (c, label) = if i < n / 2 { (2.0, 1.0) } else { (-2.0, 0.0) };
-            (
-                [
-                    c + rng.normal() * spread.sqrt(),
-                    c + rng.normal() * spread.sqrt(),
-                ],
-                label,
-            )
+            ([c + rng.normal() * spread.sqrt(), c + rng.normal() * spread.sqrt()], label)
         })
         .collect();
     dataset(points)
@@ -86,11 +63,7 @@ pub fn spiral(n: usize, noise: f32, seed: u64) -> Dataset {
     let half = (n / 2).max(1);
     let points = (0..n)
         .map(|i| {
-            let (j, offset, label) = if i < half {
-                (i, 0.0, 1.0)
-            } else {
-                (i - half, std::f32::consts::PI, 0.0)
-            };
+            let (j, offset, label) = if i < half { (i, 0.0, 1.0) } else { (i - half, std::f32::consts::PI, 0.0) };
             let r = j as f32 / half as f32 * 5.0;
             let t = 1.75 * j as f32 / half as f32 * std::f32::consts::TAU + offset;
             let x = r * libm::sinf(t) + rng.uniform_in(-1.0, 1.0) * noise;

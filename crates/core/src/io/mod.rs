@@ -20,24 +20,19 @@ pub const WEIGHTS_FILE: &str = "model.safetensors";
 
 /// Serializes named f32 tensors in the safetensors format.
 pub fn encode_weights(weights: &[(String, Tensor)]) -> Result<Vec<u8>> {
-    let bytes: Vec<Vec<u8>> = weights
-        .iter()
-        .map(|(_, t)| t.data.iter().flat_map(|v| v.to_le_bytes()).collect())
-        .collect();
+    let bytes: Vec<Vec<u8>> =
+        weights.iter().map(|(_, t)| t.data.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
     let views = weights
         .iter()
         .zip(&bytes)
         .map(|((name, t), b)| {
             Ok((
                 name.clone(),
-                TensorView::new(Dtype::F32, t.shape.clone(), b)
-                    .map_err(|e| Error::WeightsFile(e.to_string()))?,
+                TensorView::new(Dtype::F32, t.shape.clone(), b).map_err(|e| Error::WeightsFile(e.to_string()))?,
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    let metadata = [("format".to_string(), "neuroglow".to_string())]
-        .into_iter()
-        .collect();
+    let metadata = [("format".to_string(), "neuroglow".to_string())].into_iter().collect();
     safetensors::serialize(views, Some(metadata)).map_err(|e| Error::WeightsFile(e.to_string()))
 }
 
@@ -47,16 +42,9 @@ pub fn decode_weights(bytes: &[u8]) -> Result<Vec<(String, Tensor)>> {
     let mut out = Vec::new();
     for (name, view) in file.tensors() {
         if view.dtype() != Dtype::F32 {
-            return Err(Error::WrongDtype {
-                name,
-                found: format!("{:?}", view.dtype()),
-            });
+            return Err(Error::WrongDtype { name, found: format!("{:?}", view.dtype()) });
         }
-        let data = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        let data = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         out.push((name, Tensor::new(view.shape().to_vec(), data)?));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -74,10 +62,7 @@ impl<B: Backend + 'static> Model<B> {
     /// The model's current state as its two files.
     pub async fn to_files(&mut self) -> Result<ModelFiles> {
         let weights = self.weights().await?;
-        Ok(ModelFiles {
-            json: self.spec().to_json(),
-            safetensors: encode_weights(&weights)?,
-        })
+        Ok(ModelFiles { json: self.spec().to_json(), safetensors: encode_weights(&weights)? })
     }
 }
 
@@ -91,28 +76,20 @@ mod dir {
         /// Reads `model.json` and, if present, `model.safetensors` from a directory.
         pub fn read_dir(dir: &Path) -> Result<(String, Option<Vec<u8>>)> {
             let json_path = dir.join(SPEC_FILE);
-            let json = std::fs::read_to_string(&json_path).map_err(|e| {
-                Error::ModelJson(format!("cannot read {}: {e}", json_path.display()))
-            })?;
+            let json = std::fs::read_to_string(&json_path)
+                .map_err(|e| Error::ModelJson(format!("cannot read {}: {e}", json_path.display())))?;
             let weights_path = dir.join(WEIGHTS_FILE);
             let weights = match std::fs::read(&weights_path) {
                 Ok(bytes) => Some(bytes),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => {
-                    return Err(Error::WeightsFile(format!(
-                        "cannot read {}: {e}",
-                        weights_path.display()
-                    )))
-                }
+                Err(e) => return Err(Error::WeightsFile(format!("cannot read {}: {e}", weights_path.display()))),
             };
             Ok((json, weights))
         }
 
         /// Writes both files into `dir`, creating it if needed.
         pub fn write_dir(&self, dir: &Path) -> Result<()> {
-            let io = |e: std::io::Error| {
-                Error::WeightsFile(format!("cannot write to {}: {e}", dir.display()))
-            };
+            let io = |e: std::io::Error| Error::WeightsFile(format!("cannot write to {}: {e}", dir.display()));
             std::fs::create_dir_all(dir).map_err(io)?;
             std::fs::write(dir.join(SPEC_FILE), &self.json).map_err(io)?;
             std::fs::write(dir.join(WEIGHTS_FILE), &self.safetensors).map_err(io)

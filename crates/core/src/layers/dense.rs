@@ -28,12 +28,7 @@ impl<B: Backend> Dense<B> {
         regularizer: Option<Regularizer>,
         rng: &mut Rng,
     ) -> Self {
-        let mut kernel = Param::new(
-            backend,
-            "kernel",
-            vec![features, units],
-            &glorot_uniform(rng, features, units),
-        );
+        let mut kernel = Param::new(backend, "kernel", vec![features, units], &glorot_uniform(rng, features, units));
         kernel.regularizer = regularizer;
         let mut params = vec![kernel];
         if use_bias {
@@ -72,15 +67,8 @@ impl<B: Backend> Layer<B> for Dense<B> {
 
     fn forward(&mut self, backend: &mut B, io: Forward<'_, B>) {
         let rows = io.batch * self.rows_per_example;
-        let pre = self
-            .pre
-            .get_or_insert_with(io.batch, || backend.alloc(rows * self.units));
-        backend.matmul(
-            io.input,
-            &self.params[0].value,
-            pre,
-            MatmulSpec::new(rows, self.features, self.units),
-        );
+        let pre = self.pre.get_or_insert_with(io.batch, || backend.alloc(rows * self.units));
+        backend.matmul(io.input, &self.params[0].value, pre, MatmulSpec::new(rows, self.features, self.units));
         let bias = self.params.get(1).map(|p| &p.value);
         backend.bias_activation(pre, bias, io.output, rows, self.units, self.activation);
     }
@@ -88,13 +76,7 @@ impl<B: Backend> Layer<B> for Dense<B> {
     fn backward(&mut self, backend: &mut B, io: Backward<'_, B>) {
         let rows = io.batch * self.rows_per_example;
         if !io.grad_is_logits {
-            backend.activation_backward(
-                io.output,
-                io.grad_output,
-                rows,
-                self.units,
-                self.activation,
-            );
+            backend.activation_backward(io.output, io.grad_output, rows, self.units, self.activation);
         }
         let grad = &*io.grad_output;
         if io.param_grads {

@@ -9,10 +9,7 @@ pub struct Dropout {
 
 impl Dropout {
     pub(super) fn new(input_shape: &[usize], rate: f32) -> Self {
-        Self {
-            shape: input_shape.to_vec(),
-            rate,
-        }
+        Self { shape: input_shape.to_vec(), rate }
     }
 
     fn len(&self, batch: usize) -> usize {
@@ -43,13 +40,7 @@ impl<B: Backend> Layer<B> for Dropout {
     fn backward(&mut self, backend: &mut B, io: Backward<'_, B>) {
         if let Some(grad_input) = io.grad_input {
             // The same seed draws the same mask, so this multiplies by mask / (1 − rate).
-            backend.dropout(
-                io.grad_output,
-                grad_input,
-                self.len(io.batch),
-                self.rate,
-                io.seed,
-            );
+            backend.dropout(io.grad_output, grad_input, self.len(io.batch), self.rate, io.seed);
         }
     }
 }

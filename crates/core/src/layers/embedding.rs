@@ -14,28 +14,9 @@ pub struct Embedding<B: Backend> {
 }
 
 impl<B: Backend> Embedding<B> {
-    pub(super) fn new(
-        backend: &mut B,
-        time: usize,
-        vocab: usize,
-        dim: usize,
-        mask_zero: bool,
-        rng: &mut Rng,
-    ) -> Self {
-        let table = Param::new(
-            backend,
-            "embeddings",
-            vec![vocab, dim],
-            &uniform(rng, vocab * dim, 0.05),
-        );
-        Self {
-            output_shape: vec![time, dim],
-            time,
-            vocab,
-            dim,
-            mask_zero,
-            params: vec![table],
-        }
+    pub(super) fn new(backend: &mut B, time: usize, vocab: usize, dim: usize, mask_zero: bool, rng: &mut Rng) -> Self {
+        let table = Param::new(backend, "embeddings", vec![vocab, dim], &uniform(rng, vocab * dim, 0.05));
+        Self { output_shape: vec![time, dim], time, vocab, dim, mask_zero, params: vec![table] }
     }
 
     /// Size of the vocabulary: valid ids are `0..vocab`.
@@ -61,28 +42,13 @@ impl<B: Backend> Layer<B> for Embedding<B> {
     fn forward(&mut self, backend: &mut B, io: Forward<'_, B>) {
         let mask = self.mask_zero.then_some(io.mask);
         let count = io.batch * self.time;
-        backend.embedding_forward(
-            io.input,
-            &self.params[0].value,
-            io.output,
-            mask,
-            count,
-            self.vocab,
-            self.dim,
-        );
+        backend.embedding_forward(io.input, &self.params[0].value, io.output, mask, count, self.vocab, self.dim);
     }
 
     fn backward(&mut self, backend: &mut B, io: Backward<'_, B>) {
         if io.param_grads {
             let count = io.batch * self.time;
-            backend.embedding_backward(
-                io.input,
-                io.grad_output,
-                &mut self.params[0].grad,
-                count,
-                self.vocab,
-                self.dim,
-            );
+            backend.embedding_backward(io.input, io.grad_output, &mut self.params[0].grad, count, self.vocab, self.dim);
         }
     }
 }

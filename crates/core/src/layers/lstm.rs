@@ -1,7 +1,5 @@
 use super::{Backward, Forward, Layer, Param, ScratchCache};
-use crate::backend::{
-    Backend, LstmBackward, LstmBuffers, LstmDims, LstmForward, LstmGrads, LstmWeights,
-};
+use crate::backend::{Backend, LstmBackward, LstmBuffers, LstmDims, LstmForward, LstmGrads, LstmWeights};
 use crate::init::{glorot_uniform, orthogonal};
 use crate::rng::Rng;
 
@@ -30,43 +28,16 @@ impl<B: Backend> Lstm<B> {
         let mut bias = vec![0.0; gates];
         bias[units..2 * units].fill(1.0);
         let params = vec![
-            Param::new(
-                backend,
-                "kernel",
-                vec![features, gates],
-                &glorot_uniform(rng, features, gates),
-            ),
-            Param::new(
-                backend,
-                "recurrent_kernel",
-                vec![units, gates],
-                &orthogonal(rng, units, gates),
-            ),
+            Param::new(backend, "kernel", vec![features, gates], &glorot_uniform(rng, features, gates)),
+            Param::new(backend, "recurrent_kernel", vec![units, gates], &orthogonal(rng, units, gates)),
             Param::new(backend, "bias", vec![gates], &bias),
         ];
-        let output_shape = if return_sequences {
-            vec![time, units]
-        } else {
-            vec![units]
-        };
-        Self {
-            output_shape,
-            time,
-            features,
-            units,
-            return_sequences,
-            params,
-            buffers: ScratchCache::default(),
-        }
+        let output_shape = if return_sequences { vec![time, units] } else { vec![units] };
+        Self { output_shape, time, features, units, return_sequences, params, buffers: ScratchCache::default() }
     }
 
     fn dims(&self, batch: usize) -> LstmDims {
-        LstmDims {
-            batch,
-            time: self.time,
-            input: self.features,
-            units: self.units,
-        }
+        LstmDims { batch, time: self.time, input: self.features, units: self.units }
     }
 }
 
@@ -87,12 +58,8 @@ impl<B: Backend> Layer<B> for Lstm<B> {
 
     fn forward(&mut self, backend: &mut B, io: Forward<'_, B>) {
         let dims = self.dims(io.batch);
-        let buffers = self
-            .buffers
-            .get_or_insert_with(io.batch, || LstmBuffers::new(backend, dims));
-        let [kernel, recurrent_kernel, bias] = &self.params[..] else {
-            unreachable!()
-        };
+        let buffers = self.buffers.get_or_insert_with(io.batch, || LstmBuffers::new(backend, dims));
+        let [kernel, recurrent_kernel, bias] = &self.params[..] else { unreachable!() };
         backend.lstm_forward(LstmForward {
             dims,
             return_sequences: self.return_sequences,
@@ -110,13 +77,8 @@ impl<B: Backend> Layer<B> for Lstm<B> {
 
     fn backward(&mut self, backend: &mut B, io: Backward<'_, B>) {
         let dims = self.dims(io.batch);
-        let buffers = self
-            .buffers
-            .get_mut(io.batch)
-            .expect("backward runs after forward");
-        let [kernel, recurrent_kernel, bias] = &mut self.params[..] else {
-            unreachable!()
-        };
+        let buffers = self.buffers.get_mut(io.batch).expect("backward runs after forward");
+        let [kernel, recurrent_kernel, bias] = &mut self.params[..] else { unreachable!() };
         let grads = io.param_grads.then_some(LstmGrads {
             kernel: &mut kernel.grad,
             recurrent_kernel: &mut recurrent_kernel.grad,

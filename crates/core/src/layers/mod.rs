@@ -100,14 +100,7 @@ impl<B: Backend> Param<B> {
         debug_assert_eq!(init.len(), len);
         let mut value = backend.alloc(len);
         backend.write(&mut value, init);
-        Self {
-            name,
-            shape,
-            value,
-            grad: backend.alloc(len),
-            regularizer: None,
-            slots: Vec::new(),
-        }
+        Self { name, shape, value, grad: backend.alloc(len), regularizer: None, slots: Vec::new() }
     }
 
     pub fn len(&self) -> usize {
@@ -121,16 +114,12 @@ impl<B: Backend> Param<B> {
     /// The value and optimizer slots, each with its length.
     pub fn state(&self) -> impl Iterator<Item = (&B::Buffer, usize)> {
         let len = self.len();
-        std::iter::once(&self.value)
-            .chain(&self.slots)
-            .map(move |b| (b, len))
+        std::iter::once(&self.value).chain(&self.slots).map(move |b| (b, len))
     }
 
     pub fn state_mut(&mut self) -> impl Iterator<Item = (&mut B::Buffer, usize)> {
         let len = self.len();
-        std::iter::once(&mut self.value)
-            .chain(&mut self.slots)
-            .map(move |b| (b, len))
+        std::iter::once(&mut self.value).chain(&mut self.slots).map(move |b| (b, len))
     }
 }
 
@@ -192,74 +181,36 @@ pub fn build<B: Backend + 'static>(
     input_shape: &[usize],
     rng: &mut Rng,
 ) -> Result<Box<dyn Layer<B>>> {
-    let bad = |why: String| {
-        Err(Error::InvalidModel(format!(
-            "layer `{}`: {why}",
-            config.name
-        )))
-    };
+    let bad = |why: String| Err(Error::InvalidModel(format!("layer `{}`: {why}", config.name)));
     Ok(match config.kind.clone() {
-        LayerKind::Dense {
-            units,
-            activation,
-            use_bias,
-            kernel_regularizer,
-        } => {
+        LayerKind::Dense { units, activation, use_bias, kernel_regularizer } => {
             let Some(&features) = input_shape.last() else {
                 return bad("a dense layer needs an input with at least one axis".into());
             };
             if units == 0 {
                 return bad("units must be at least 1".into());
             }
-            Box::new(Dense::new(
-                backend,
-                input_shape,
-                features,
-                units,
-                activation,
-                use_bias,
-                kernel_regularizer,
-                rng,
-            ))
+            Box::new(Dense::new(backend, input_shape, features, units, activation, use_bias, kernel_regularizer, rng))
         }
-        LayerKind::Embedding {
-            input_dim,
-            output_dim,
-            mask_zero,
-        } => {
+        LayerKind::Embedding { input_dim, output_dim, mask_zero } => {
             if input_shape.len() != 1 {
-                return bad(format!("an embedding takes a sequence of token ids (input shape [time]), got {input_shape:?}"));
+                return bad(format!(
+                    "an embedding takes a sequence of token ids (input shape [time]), got {input_shape:?}"
+                ));
             }
             if input_dim == 0 || output_dim == 0 {
                 return bad("input_dim and output_dim must be at least 1".into());
             }
-            Box::new(Embedding::new(
-                backend,
-                input_shape[0],
-                input_dim,
-                output_dim,
-                mask_zero,
-                rng,
-            ))
+            Box::new(Embedding::new(backend, input_shape[0], input_dim, output_dim, mask_zero, rng))
         }
-        LayerKind::Lstm {
-            units,
-            return_sequences,
-        } => {
+        LayerKind::Lstm { units, return_sequences } => {
             let &[time, features] = input_shape else {
                 return bad(format!("an LSTM takes sequences (input shape [time, features]), got {input_shape:?}; put an Embedding or an LSTM with return_sequences before it"));
             };
             if units == 0 || time == 0 {
                 return bad("units and sequence length must be at least 1".into());
             }
-            Box::new(Lstm::new(
-                backend,
-                time,
-                features,
-                units,
-                return_sequences,
-                rng,
-            ))
+            Box::new(Lstm::new(backend, time, features, units, return_sequences, rng))
         }
         LayerKind::Dropout { rate } => {
             if !(0.0..1.0).contains(&rate) {
@@ -277,9 +228,7 @@ pub struct ScratchCache<T> {
 
 impl<T> Default for ScratchCache<T> {
     fn default() -> Self {
-        Self {
-            entries: Vec::new(),
-        }
+        Self { entries: Vec::new() }
     }
 }
 
@@ -296,16 +245,10 @@ impl<T> ScratchCache<T> {
     }
 
     pub fn get(&self, batch: usize) -> Option<&T> {
-        self.entries
-            .iter()
-            .find(|(b, _)| *b == batch)
-            .map(|(_, t)| t)
+        self.entries.iter().find(|(b, _)| *b == batch).map(|(_, t)| t)
     }
 
     pub fn get_mut(&mut self, batch: usize) -> Option<&mut T> {
-        self.entries
-            .iter_mut()
-            .find(|(b, _)| *b == batch)
-            .map(|(_, t)| t)
+        self.entries.iter_mut().find(|(b, _)| *b == batch).map(|(_, t)| t)
     }
 }

@@ -20,9 +20,7 @@ pub fn needle_sequences(n: usize, time: usize, vocab: usize, needle: usize, seed
     let mut y = Vec::with_capacity(n);
     for i in 0..n {
         let len = 2 + rng.below(time - 1);
-        let mut seq: Vec<f32> = (0..len)
-            .map(|_| (1 + rng.below(vocab - 1)) as f32)
-            .collect();
+        let mut seq: Vec<f32> = (0..len).map(|_| (1 + rng.below(vocab - 1)) as f32).collect();
         seq.retain(|&t| t as usize != needle);
         let positive = i % 2 == 0;
         if positive {
@@ -37,11 +35,7 @@ pub fn needle_sequences(n: usize, time: usize, vocab: usize, needle: usize, seed
         x.extend(seq);
         y.push(positive as u8 as f32);
     }
-    Dataset::new(
-        Tensor::new(vec![n, time], x).unwrap(),
-        Tensor::new(vec![n, 1], y).unwrap(),
-    )
-    .unwrap()
+    Dataset::new(Tensor::new(vec![n, time], x).unwrap(), Tensor::new(vec![n, 1], y).unwrap()).unwrap()
 }
 
 pub fn random_tensor(shape: Vec<usize>, seed: u64) -> Tensor {

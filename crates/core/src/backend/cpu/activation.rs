@@ -41,34 +41,17 @@ pub fn softmax(z: &[f32], y: &mut [f32]) {
     y.iter_mut().for_each(|y| *y /= sum);
 }
 
-pub fn activation_backward(
-    out: &[f32],
-    grad: &mut [f32],
-    rows: usize,
-    cols: usize,
-    activation: Activation,
-) {
+pub fn activation_backward(out: &[f32], grad: &mut [f32], rows: usize, cols: usize, activation: Activation) {
     let (out, grad) = (&out[..rows * cols], &mut grad[..rows * cols]);
     match activation {
         Activation::Linear => {}
-        Activation::Relu => grad
-            .iter_mut()
-            .zip(out)
-            .for_each(|(g, &y)| *g = if y > 0.0 { *g } else { 0.0 }),
-        Activation::Tanh => grad
-            .iter_mut()
-            .zip(out)
-            .for_each(|(g, &y)| *g *= 1.0 - y * y),
-        Activation::Sigmoid => grad
-            .iter_mut()
-            .zip(out)
-            .for_each(|(g, &y)| *g *= y * (1.0 - y)),
+        Activation::Relu => grad.iter_mut().zip(out).for_each(|(g, &y)| *g = if y > 0.0 { *g } else { 0.0 }),
+        Activation::Tanh => grad.iter_mut().zip(out).for_each(|(g, &y)| *g *= 1.0 - y * y),
+        Activation::Sigmoid => grad.iter_mut().zip(out).for_each(|(g, &y)| *g *= y * (1.0 - y)),
         Activation::Softmax => {
             for (g, y) in grad.chunks_exact_mut(cols).zip(out.chunks_exact(cols)) {
                 let weighted: f32 = g.iter().zip(y).map(|(g, y)| g * y).sum();
-                g.iter_mut()
-                    .zip(y)
-                    .for_each(|(g, &y)| *g = y * (*g - weighted));
+                g.iter_mut().zip(y).for_each(|(g, &y)| *g = y * (*g - weighted));
             }
         }
     }

@@ -27,21 +27,12 @@ pub fn embedding_forward(
     }
 }
 
-pub fn embedding_backward(
-    ids: &[f32],
-    grad_out: &[f32],
-    grad_table: &mut [f32],
-    vocab: usize,
-    dim: usize,
-) {
+pub fn embedding_backward(ids: &[f32], grad_out: &[f32], grad_table: &mut [f32], vocab: usize, dim: usize) {
     grad_table[..vocab * dim].fill(0.0);
     for (i, &id) in ids.iter().enumerate() {
         if let Some(r) = row_of(id, vocab) {
             let src = &grad_out[i * dim..(i + 1) * dim];
-            grad_table[r * dim..(r + 1) * dim]
-                .iter_mut()
-                .zip(src)
-                .for_each(|(g, s)| *g += s);
+            grad_table[r * dim..(r + 1) * dim].iter_mut().zip(src).for_each(|(g, s)| *g += s);
         }
     }
 }

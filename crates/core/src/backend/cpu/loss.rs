@@ -8,13 +8,7 @@ use crate::math::{ln, softplus};
 const EPSILON: f32 = 1e-7;
 
 pub fn loss(op: LossOp<'_, Vec<f32>>) {
-    let LossOp {
-        kind,
-        activation,
-        rows,
-        cols,
-        ..
-    } = op;
+    let LossOp { kind, activation, rows, cols, .. } = op;
     let fused = kind.fuses_with(activation);
     let target_width = kind.target_width(cols);
     let (mut loss_sum, mut correct, mut judged) = (0.0f32, 0.0f32, 0usize);
@@ -26,11 +20,7 @@ pub fn loss(op: LossOp<'_, Vec<f32>>) {
         loss_sum += match kind {
             LossKind::BinaryCrossentropy => {
                 judged += cols;
-                correct += y
-                    .iter()
-                    .zip(t)
-                    .filter(|(y, t)| (**y > 0.5) == (**t > 0.5))
-                    .count() as f32;
+                correct += y.iter().zip(t).filter(|(y, t)| (**y > 0.5) == (**t > 0.5)).count() as f32;
                 binary_crossentropy(z, y, t, g, fused, (rows * cols) as f32)
             }
             LossKind::CategoricalCrossentropy => {
@@ -56,14 +46,7 @@ pub fn loss(op: LossOp<'_, Vec<f32>>) {
 
 /// Mean over the row's outputs; the gradient is divided by `scale` (all
 /// outputs in the batch).
-fn binary_crossentropy(
-    z: &[f32],
-    y: &[f32],
-    t: &[f32],
-    g: &mut [f32],
-    fused: bool,
-    scale: f32,
-) -> f32 {
+fn binary_crossentropy(z: &[f32], y: &[f32], t: &[f32], g: &mut [f32], fused: bool, scale: f32) -> f32 {
     let mut sum = 0.0;
     for j in 0..y.len() {
         if fused {

@@ -14,12 +14,7 @@ pub fn lstm_forward(op: LstmForward<'_, Vec<f32>>) {
     let (g4, state) = (4 * u, d.batch * d.units);
     let bufs = op.buffers;
     swap_leading_axes(op.input, &mut bufs.input_tm, b, t, d.input);
-    matmul(
-        &bufs.input_tm,
-        op.weights.kernel,
-        &mut bufs.gates,
-        MatmulSpec::new(t * b, d.input, g4),
-    );
+    matmul(&bufs.input_tm, op.weights.kernel, &mut bufs.gates, MatmulSpec::new(t * b, d.input, g4));
     bufs.cells[..state].fill(0.0);
     bufs.hidden[..state].fill(0.0);
     for step in 0..t {
@@ -28,24 +23,12 @@ pub fn lstm_forward(op: LstmForward<'_, Vec<f32>>) {
         let (c_prev, c_next) = bufs.cells.split_at_mut((step + 1) * state);
         let (h_prev, c_prev) = (&h_prev[step * state..], &c_prev[step * state..]);
         let (h_next, c_next) = (&mut h_next[..state], &mut c_next[..state]);
-        matmul(
-            h_prev,
-            op.weights.recurrent_kernel,
-            gates,
-            MatmulSpec::new(b, u, g4).accumulate(),
-        );
+        matmul(h_prev, op.weights.recurrent_kernel, gates, MatmulSpec::new(b, u, g4).accumulate());
         for row in 0..b {
             let masked = op.mask.is_some_and(|m| m[row * t + step] == 0.0);
             let z = &mut gates[row * g4..(row + 1) * g4];
             let s = row * u..(row + 1) * u;
-            cell_forward(
-                z,
-                op.weights.bias,
-                &c_prev[s.clone()],
-                &mut c_next[s.clone()],
-                &mut h_next[s.clone()],
-                u,
-            );
+            cell_forward(z, op.weights.bias, &c_prev[s.clone()], &mut c_next[s.clone()], &mut h_next[s.clone()], u);
             if masked {
                 c_next[s.clone()].copy_from_slice(&c_prev[s.clone()]);
                 h_next[s.clone()].copy_from_slice(&h_prev[s.clone()]);
@@ -63,14 +46,7 @@ pub fn lstm_forward(op: LstmForward<'_, Vec<f32>>) {
 
 /// Turns one row's gate pre-activations `z` (i, f, c, o; bias not yet added)
 /// into activated gates in place and computes the new cell and hidden state.
-fn cell_forward(
-    z: &mut [f32],
-    bias: &[f32],
-    c_prev: &[f32],
-    c: &mut [f32],
-    h: &mut [f32],
-    u: usize,
-) {
+fn cell_forward(z: &mut [f32], bias: &[f32], c_prev: &[f32], c: &mut [f32], h: &mut [f32], u: usize) {
     for j in 0..u {
         let i = sigmoid(z[j] + bias[j]);
         let f = sigmoid(z[u + j] + bias[u + j]);
@@ -104,8 +80,7 @@ pub fn lstm_backward(op: LstmBackward<'_, Vec<f32>>) {
             let dz = &mut grad_gates[row * g4..(row + 1) * g4];
             let dh_masked = &mut bufs.grad_hidden_masked[s.clone()];
             for j in 0..u {
-                let dh =
-                    bufs.grad_hidden[s.start + j] + dh_masked[j] + grad_out.map_or(0.0, |g| g[j]);
+                let dh = bufs.grad_hidden[s.start + j] + dh_masked[j] + grad_out.map_or(0.0, |g| g[j]);
                 if masked {
                     // A padding step is the identity on (h, c): pass both gradients through.
                     dh_masked[j] = dh;
@@ -128,27 +103,12 @@ pub fn lstm_backward(op: LstmBackward<'_, Vec<f32>>) {
             }
         }
         // dh_{t-1} = dz_t · Uᵀ
-        matmul(
-            grad_gates,
-            op.weights.recurrent_kernel,
-            &mut bufs.grad_hidden,
-            MatmulSpec::new(b, g4, u).transpose_b(),
-        );
+        matmul(grad_gates, op.weights.recurrent_kernel, &mut bufs.grad_hidden, MatmulSpec::new(b, g4, u).transpose_b());
     }
     let rows = t * b;
     if let Some(grads) = op.grads {
-        matmul(
-            &bufs.input_tm,
-            &bufs.grad_gates,
-            grads.kernel,
-            MatmulSpec::new(d.input, rows, g4).transpose_a(),
-        );
-        matmul(
-            &bufs.hidden,
-            &bufs.grad_gates,
-            grads.recurrent_kernel,
-            MatmulSpec::new(u, rows, g4).transpose_a(),
-        );
+        matmul(&bufs.input_tm, &bufs.grad_gates, grads.kernel, MatmulSpec::new(d.input, rows, g4).transpose_a());
+        matmul(&bufs.hidden, &bufs.grad_gates, grads.recurrent_kernel, MatmulSpec::new(u, rows, g4).transpose_a());
         column_sums(&bufs.grad_gates, grads.bias, rows, g4);
     }
     if let Some(grad_input) = op.grad_input {

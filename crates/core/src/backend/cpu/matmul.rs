@@ -49,12 +49,7 @@ fn matmul_axpy(a: &[f32], b: &[f32], c: &mut [f32], spec: MatmulSpec) {
             let (c0, rest) = c[i * n..(i + 4) * n].split_at_mut(n);
             let (c1, rest) = rest.split_at_mut(n);
             let (c2, c3) = rest.split_at_mut(n);
-            let (c0, c1, c2, c3) = (
-                &mut c0[j0..j1],
-                &mut c1[j0..j1],
-                &mut c2[j0..j1],
-                &mut c3[j0..j1],
-            );
+            let (c0, c1, c2, c3) = (&mut c0[j0..j1], &mut c1[j0..j1], &mut c2[j0..j1], &mut c3[j0..j1]);
             for p in 0..k {
                 let (a0, a1, a2, a3) = (
                     a_at(a, &spec, i, p),
@@ -63,12 +58,8 @@ fn matmul_axpy(a: &[f32], b: &[f32], c: &mut [f32], spec: MatmulSpec) {
                     a_at(a, &spec, i + 3, p),
                 );
                 let b_row = &b[p * n + j0..p * n + j1];
-                for ((((x0, x1), x2), x3), &bv) in c0
-                    .iter_mut()
-                    .zip(c1.iter_mut())
-                    .zip(c2.iter_mut())
-                    .zip(c3.iter_mut())
-                    .zip(b_row)
+                for ((((x0, x1), x2), x3), &bv) in
+                    c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut()).zip(c3.iter_mut()).zip(b_row)
                 {
                     *x0 += a0 * bv;
                     *x1 += a1 * bv;
@@ -96,10 +87,7 @@ fn matmul_dot(a: &[f32], b: &[f32], c: &mut [f32], spec: MatmulSpec) {
     let mut a_row = vec![0.0; if spec.transpose_a { k } else { 0 }];
     for i in 0..m {
         let row: &[f32] = if spec.transpose_a {
-            a_row
-                .iter_mut()
-                .enumerate()
-                .for_each(|(p, x)| *x = a[p * m + i]);
+            a_row.iter_mut().enumerate().for_each(|(p, x)| *x = a[p * m + i]);
             &a_row
         } else {
             &a[i * k..(i + 1) * k]
@@ -123,8 +111,7 @@ pub fn dot(x: &[f32], y: &[f32]) -> f32 {
     for (l, (a, b)) in xr.iter().zip(yr).enumerate() {
         lanes[l] += a * b;
     }
-    ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
-        + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]))
+    ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]))
 }
 
 #[cfg(test)]
@@ -138,11 +125,7 @@ mod tests {
             for j in 0..spec.n {
                 for p in 0..spec.k {
                     let av = a_at(a, &spec, i, p) as f64;
-                    let bv = if spec.transpose_b {
-                        b[j * spec.k + p]
-                    } else {
-                        b[p * spec.n + j]
-                    } as f64;
+                    let bv = if spec.transpose_b { b[j * spec.k + p] } else { b[p * spec.n + j] } as f64;
                     c[i * spec.n + j] += av * bv;
                 }
             }
@@ -153,31 +136,15 @@ mod tests {
     #[test]
     fn every_transpose_case_matches_the_naive_product() {
         let mut rng = Rng::new(11);
-        for &(m, k, n) in &[
-            (1, 1, 1),
-            (5, 3, 7),
-            (4, 9, 600),
-            (13, 17, 3),
-            (33, 128, 513),
-        ] {
+        for &(m, k, n) in &[(1, 1, 1), (5, 3, 7), (4, 9, 600), (13, 17, 3), (33, 128, 513)] {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-                let spec = MatmulSpec {
-                    m,
-                    k,
-                    n,
-                    transpose_a: ta,
-                    transpose_b: tb,
-                    accumulate: false,
-                };
+                let spec = MatmulSpec { m, k, n, transpose_a: ta, transpose_b: tb, accumulate: false };
                 let a: Vec<f32> = (0..m * k).map(|_| rng.normal()).collect();
                 let b: Vec<f32> = (0..k * n).map(|_| rng.normal()).collect();
                 let mut c = vec![f32::NAN; m * n];
                 matmul(&a, &b, &mut c, spec);
                 for (x, y) in c.iter().zip(naive(&a, &b, spec)) {
-                    assert!(
-                        (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
-                        "{m}x{k}x{n} {ta} {tb}: {x} vs {y}"
-                    );
+                    assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{m}x{k}x{n} {ta} {tb}: {x} vs {y}");
                 }
             }
         }

@@ -12,9 +12,7 @@ mod optim;
 
 use std::future::{ready, Future};
 
-use super::{
-    Activation, AdamStep, Backend, LossOp, LstmBackward, LstmForward, MatmulSpec, Regularizer,
-};
+use super::{Activation, AdamStep, Backend, LossOp, LstmBackward, LstmForward, MatmulSpec, Regularizer};
 use crate::error::Result;
 
 pub use loss::argmax;
@@ -88,14 +86,7 @@ impl Backend for CpuBackend {
         activation::column_sums(x, out, rows, cols);
     }
 
-    fn swap_leading_axes(
-        &mut self,
-        src: &Vec<f32>,
-        dst: &mut Vec<f32>,
-        a: usize,
-        b: usize,
-        features: usize,
-    ) {
+    fn swap_leading_axes(&mut self, src: &Vec<f32>, dst: &mut Vec<f32>, a: usize, b: usize, features: usize) {
         activation::swap_leading_axes(src, dst, a, b, features);
     }
 
@@ -109,14 +100,7 @@ impl Backend for CpuBackend {
         vocab: usize,
         dim: usize,
     ) {
-        embedding::embedding_forward(
-            &ids[..count],
-            table,
-            out,
-            mask.map(Vec::as_mut_slice),
-            vocab,
-            dim,
-        );
+        embedding::embedding_forward(&ids[..count], table, out, mask.map(Vec::as_mut_slice), vocab, dim);
     }
 
     fn embedding_backward(
@@ -139,14 +123,7 @@ impl Backend for CpuBackend {
         lstm::lstm_backward(op);
     }
 
-    fn dropout(
-        &mut self,
-        input: &Vec<f32>,
-        output: &mut Vec<f32>,
-        len: usize,
-        rate: f32,
-        seed: u32,
-    ) {
+    fn dropout(&mut self, input: &Vec<f32>, output: &mut Vec<f32>, len: usize, rate: f32, seed: u32) {
         activation::dropout(&input[..len], &mut output[..len], rate, seed);
     }
 
@@ -163,13 +140,7 @@ impl Backend for CpuBackend {
         regularizer: Regularizer,
         examples: usize,
     ) {
-        optim::regularize(
-            &weights[..len],
-            &mut grad[..len],
-            metrics,
-            regularizer,
-            examples,
-        );
+        optim::regularize(&weights[..len], &mut grad[..len], metrics, regularizer, examples);
     }
 
     fn clip_by_global_norm(&mut self, grads: &mut [(&mut Vec<f32>, usize)], max_norm: f32) {
@@ -185,13 +156,7 @@ impl Backend for CpuBackend {
         learning_rate: f32,
         momentum: f32,
     ) {
-        optim::sgd_update(
-            &mut param[..len],
-            &grad[..len],
-            velocity.map(|v| &mut v[..len]),
-            learning_rate,
-            momentum,
-        );
+        optim::sgd_update(&mut param[..len], &grad[..len], velocity.map(|v| &mut v[..len]), learning_rate, momentum);
     }
 
     fn adam_update(
@@ -203,12 +168,6 @@ impl Backend for CpuBackend {
         len: usize,
         step: AdamStep,
     ) {
-        optim::adam_update(
-            &mut param[..len],
-            &grad[..len],
-            &mut m[..len],
-            &mut v[..len],
-            step,
-        );
+        optim::adam_update(&mut param[..len], &grad[..len], &mut m[..len], &mut v[..len], step);
     }
 }

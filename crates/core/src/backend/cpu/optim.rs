@@ -2,13 +2,7 @@
 
 use crate::backend::{metric_slot, AdamStep, Regularizer};
 
-pub fn regularize(
-    weights: &[f32],
-    grad: &mut [f32],
-    metrics: &mut [f32],
-    r: Regularizer,
-    examples: usize,
-) {
+pub fn regularize(weights: &[f32], grad: &mut [f32], metrics: &mut [f32], r: Regularizer, examples: usize) {
     let mut penalty = 0.0f32;
     for (g, &w) in grad.iter_mut().zip(weights) {
         penalty += r.l1 * w.abs() + r.l2 * w * w;
@@ -18,10 +12,7 @@ pub fn regularize(
 }
 
 pub fn clip_by_global_norm(grads: &mut [(&mut Vec<f32>, usize)], max_norm: f32) {
-    let sum_sq: f32 = grads
-        .iter()
-        .map(|(g, len)| g[..*len].iter().map(|x| x * x).sum::<f32>())
-        .sum();
+    let sum_sq: f32 = grads.iter().map(|(g, len)| g[..*len].iter().map(|x| x * x).sum::<f32>()).sum();
     let norm = sum_sq.sqrt();
     if norm > max_norm {
         let scale = max_norm / norm;
@@ -31,13 +22,7 @@ pub fn clip_by_global_norm(grads: &mut [(&mut Vec<f32>, usize)], max_norm: f32) 
     }
 }
 
-pub fn sgd_update(
-    param: &mut [f32],
-    grad: &[f32],
-    velocity: Option<&mut [f32]>,
-    learning_rate: f32,
-    momentum: f32,
-) {
+pub fn sgd_update(param: &mut [f32], grad: &[f32], velocity: Option<&mut [f32]>, learning_rate: f32, momentum: f32) {
     match velocity {
         Some(v) => {
             for ((w, &g), v) in param.iter_mut().zip(grad).zip(v) {
@@ -45,10 +30,7 @@ pub fn sgd_update(
                 *w += *v;
             }
         }
-        None => param
-            .iter_mut()
-            .zip(grad)
-            .for_each(|(w, &g)| *w -= learning_rate * g),
+        None => param.iter_mut().zip(grad).for_each(|(w, &g)| *w -= learning_rate * g),
     }
 }
 

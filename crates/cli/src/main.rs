@@ -1,0 +1,162 @@
+//! `neuroglow`: train, evaluate, predict and summarize Neuroglow models from
+//! the terminal, with Keras-style logs.
+
+mod dataset;
+mod keras_log;
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use neuroglow_core::{
+    data::csv::LabelColumn, io::ModelFiles, CpuBackend, Error, FitOptions, Model, ModelSpec, Progress,
+};
+
+#[derive(Parser)]
+#[command(name = "neuroglow", version, about = "Train and run small neural networks (MLP, LSTM) on the CPU")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data is and which column holds the label.
+#[derive(clap::Args)]
+struct DataArgs {
+    /// A CSV file of numbers, with or without a header row.
+    data: PathBuf,
+    /// The label column: a header name or a 0-based index (default: the last column).
+    #[arg(long)]
+    label: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the layers, output shapes and parameter counts of a model.
+    Summary {
+        /// A directory with model.json (and optionally model.safetensors).
+        model: PathBuf,
+    },
+    /// Train a model on a CSV file and save the result.
+    Train {
+        model: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long, default_value_t = 10)]
+        epochs: usize,
+        #[arg(long, default_value_t = 32)]
+        batch_size: usize,
+        /// Fraction of the rows, from the end, held out for validation.
+        #[arg(long, default_value_t = 0.0)]
+        validation_split: f32,
+        /// Override the learning rate of model.json.
+        #[arg(long)]
+        learning_rate: Option<f32>,
+        /// Fit a z-score normalizer on the training rows and store it with the model.
+        #[arg(long)]
+        normalize: bool,
+        /// Where to save the trained model (default: back into the model directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Report loss and accuracy on a labelled CSV file.
+    Evaluate {
+        model: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long, default_value_t = 32)]
+        batch_size: usize,
+    },
+    /// Print the model's outputs for each row of a CSV file of features (no label column).
+    Predict {
+        model: PathBuf,
+        data: PathBuf,
+        #[arg(long, default_value_t = 32)]
+        batch_size: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Summary { model } => {
+            print!("{}", load_model(&model)?.summary());
+            Ok(())
+        }
+        Command::Train { model: dir, data, epochs, batch_size, validation_split, learning_rate, normalize, out } => {
+            let mut model = load_model(&dir)?;
+            if let Some(rate) = learning_rate {
+                model.set_learning_rate(rate);
+            }
+            let mut dataset = dataset::labelled(&model, &read(&data.data)?, &label_column(data.label))?;
+            if normalize {
+                dataset::fit_normalizer(&mut model, &dataset, validation_split)?;
+            }
+            dataset::preprocess(&model, &mut dataset.x)?;
+            let options = FitOptions { epochs, batch_size, validation_split, ..FitOptions::default() };
+            let mut log = keras_log::KerasLog::new(epochs);
+            pollster::block_on(model.fit(&dataset, None, &options, &mut |progress| {
+                match progress {
+                    Progress::Batch(p) => log.batch(p),
+                    Progress::Epoch(e) => log.epoch_end(e),
+                }
+                ControlFlow::Continue(())
+            }))
+            .map_err(|e| e.to_string())?;
+            let out = out.unwrap_or(dir);
+            let files = pollster::block_on(model.to_files()).map_err(|e| e.to_string())?;
+            files.write_dir(&out).map_err(|e| e.to_string())?;
+            println!("Saved the trained model to {}", out.display());
+            Ok(())
+        }
+        Command::Evaluate { model: dir, data, batch_size } => {
+            let mut model = load_model(&dir)?;
+            let mut dataset = dataset::labelled(&model, &read(&data.data)?, &label_column(data.label))?;
+            dataset::preprocess(&model, &mut dataset.x)?;
+            let metrics = pollster::block_on(model.evaluate(&dataset, batch_size)).map_err(|e| e.to_string())?;
+            println!("{}", keras_log::metrics_line(&metrics));
+            Ok(())
+        }
+        Command::Predict { model: dir, data, batch_size } => {
+            let mut model = load_model(&dir)?;
+            let mut x = dataset::features(&model, &read(&data)?)?;
+            dataset::preprocess(&model, &mut x)?;
+            let y = pollster::block_on(model.predict(&x, batch_size)).map_err(|e| e.to_string())?;
+            for r in 0..y.rows() {
+                let row: Vec<String> = y.row(r).iter().map(|v| format!("{v:.6}")).collect();
+                println!("{}", row.join(","));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A model from a directory; without model.safetensors it starts from the seed's initial weights.
+fn load_model(dir: &Path) -> Result<Model<CpuBackend>, String> {
+    let (json, weights) = ModelFiles::read_dir(dir).map_err(|e| e.to_string())?;
+    let context = |e: Error| format!("{}: {e}", dir.display());
+    match weights {
+        Some(bytes) => Model::from_files(&json, &bytes, CpuBackend::new()).map_err(context),
+        None => Model::new(ModelSpec::from_json(&json).map_err(context)?, CpuBackend::new()).map_err(context),
+    }
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn label_column(label: Option<String>) -> LabelColumn {
+    match label {
+        None => LabelColumn::Last,
+        Some(l) => l.parse().map(LabelColumn::Index).unwrap_or(LabelColumn::Name(l)),
+    }
+}

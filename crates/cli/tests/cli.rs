@@ -1,0 +1,87 @@
+//! The `neuroglow` binary, run as a user would.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use neuroglow_core::data::synthetic;
+
+const MODEL: &str = r#"{"name": "circle", "input_shape": [2], "seed": 1, "loss": "binary_crossentropy",
+    "optimizer": {"type": "adam", "learning_rate": 0.03},
+    "layers": [
+        {"type": "dense", "units": 8, "activation": "tanh"},
+        {"type": "dense", "units": 1, "activation": "sigmoid"}]}"#;
+
+/// A fresh directory with `model/model.json` and `circle.csv`.
+fn workspace(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("neuroglow-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("model")).unwrap();
+    std::fs::write(dir.join("model/model.json"), MODEL).unwrap();
+    let data = synthetic::circle(300, 0.0, 2);
+    let mut csv = String::from("x1,x2,inside\n");
+    for r in 0..data.len() {
+        csv += &format!("{},{},{}\n", data.x.row(r)[0], data.x.row(r)[1], data.y.data[r]);
+    }
+    std::fs::write(dir.join("circle.csv"), csv).unwrap();
+    dir
+}
+
+fn neuroglow(dir: &PathBuf, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_neuroglow")).current_dir(dir).args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn train_prints_a_keras_log_and_saves_a_model_that_evaluates_and_predicts() {
+    let dir = workspace("train");
+    let out = stdout(&neuroglow(
+        &dir,
+        &["train", "model", "circle.csv", "--epochs", "3", "--batch-size", "16", "--validation-split", "0.2", "--normalize"],
+    ));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "Epoch 1/3");
+    assert_eq!(lines[2], "Epoch 2/3");
+    let last = lines[5];
+    assert!(last.starts_with("15/15 [==============================] - "), "{last}");
+    for field in ["s ", "/step - loss: ", " - accuracy: ", " - val_loss: ", " - val_accuracy: "] {
+        assert!(last.contains(field), "`{field}` missing from {last}");
+    }
+    assert_eq!(lines[6], "Saved the trained model to model");
+    let json = std::fs::read_to_string(dir.join("model/model.json")).unwrap();
+    assert!(json.contains("\"z_score\""), "the normalizer is saved with the model");
+
+    let eval = stdout(&neuroglow(&dir, &["evaluate", "model", "circle.csv", "--label", "inside"]));
+    assert!(eval.starts_with("loss: ") && eval.contains(" - accuracy: "), "{eval}");
+
+    std::fs::write(dir.join("points.csv"), "0,0\n6,6\n").unwrap();
+    let predictions = stdout(&neuroglow(&dir, &["predict", "model", "points.csv"]));
+    let p: Vec<f32> = predictions.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(p.len(), 2);
+    assert!(p.iter().all(|v| (0.0..=1.0).contains(v)));
+
+    let summary = stdout(&neuroglow(&dir, &["summary", "model"]));
+    assert!(summary.contains("dense (Dense)") && summary.contains("Total params: 33"), "{summary}");
+}
+
+#[test]
+fn bad_input_gives_one_clear_line_and_a_failing_exit_code() {
+    let dir = workspace("bad");
+    std::fs::write(dir.join("bad.csv"), "x1,x2,label\n1,2,0\n3,oops,1\n").unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["train", "model", "bad.csv"], "error: line 3, column `x2`: \"oops\" is not a number"),
+        (&["train", "model", "missing.csv"], "error: cannot read missing.csv"),
+        (&["evaluate", "nowhere", "circle.csv"], "error: model.json is invalid: cannot read nowhere/model.json"),
+        (&["train", "model", "circle.csv", "--label", "colour"], "error: no column named `colour`"),
+    ];
+    for (args, expected) in cases {
+        let o = neuroglow(&dir, args);
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(err.starts_with(expected), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
