@@ -40,7 +40,18 @@ fn train_prints_a_keras_log_and_saves_a_model_that_evaluates_and_predicts() {
     let dir = workspace("train");
     let out = stdout(&neuroglow(
         &dir,
-        &["train", "model", "circle.csv", "--epochs", "3", "--batch-size", "16", "--validation-split", "0.2", "--normalize"],
+        &[
+            "train",
+            "model",
+            "circle.csv",
+            "--epochs",
+            "3",
+            "--batch-size",
+            "16",
+            "--validation-split",
+            "0.2",
+            "--normalize",
+        ],
     ));
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "Epoch 1/3");

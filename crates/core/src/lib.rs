@@ -30,6 +30,7 @@
 
 pub mod backend;
 pub mod data;
+pub mod determinism;
 mod error;
 pub mod init;
 pub mod io;

@@ -172,3 +172,10 @@ fn bad_training_data_is_rejected_with_the_reason() {
     let err = block(m.fit(&nan, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap_err();
     assert_eq!(err.to_string(), "input example 2 has value NaN");
 }
+
+#[test]
+fn the_reference_run_is_reproducible() {
+    let a = block(neuroglow_core::determinism::reference_fingerprint()).unwrap();
+    let b = block(neuroglow_core::determinism::reference_fingerprint()).unwrap();
+    assert_eq!(a, b);
+}

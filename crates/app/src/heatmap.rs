@@ -1,0 +1,56 @@
+//! Draws a classifier's output over the plane with the data points on top,
+//! in TensorFlow Playground's colours (orange for 0, blue for 1).
+
+use neuroglow_core::{data::Dataset, Tensor};
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+/// The plane shown: `[-EXTENT, EXTENT]²`.
+pub const EXTENT: f32 = 6.0;
+/// Cells per side of the output grid.
+pub const CELLS: usize = 40;
+
+/// Centres of the grid cells, row by row from the top.
+pub fn grid() -> Tensor {
+    let step = 2.0 * EXTENT / CELLS as f32;
+    let data = (0..CELLS)
+        .flat_map(|row| (0..CELLS).map(move |col| (row, col)))
+        .flat_map(|(row, col)| [-EXTENT + (col as f32 + 0.5) * step, EXTENT - (row as f32 + 0.5) * step])
+        .collect();
+    Tensor::new(vec![CELLS * CELLS, 2], data).expect("grid shape")
+}
+
+/// Blends orange (p = 0) through white to blue (p = 1).
+fn colour(p: f32, alpha: f32) -> String {
+    let (orange, blue) = ([245.0, 147.0, 34.0], [8.0, 119.0, 189.0]);
+    let t = (p.clamp(0.0, 1.0) - 0.5) * 2.0;
+    let (target, w) = if t < 0.0 { (orange, -t) } else { (blue, t) };
+    let mix = |i: usize| 255.0 + (target[i] - 255.0) * w;
+    format!("rgba({:.0},{:.0},{:.0},{alpha})", mix(0), mix(1), mix(2))
+}
+
+pub fn draw(canvas: &HtmlCanvasElement, predictions: &[f32], train: &Dataset, test: Option<&Dataset>) {
+    let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
+    let size = canvas.width() as f64;
+    let cell = size / CELLS as f64;
+    for (i, p) in predictions.iter().enumerate() {
+        ctx.set_fill_style_str(&colour(*p, 0.85));
+        ctx.fill_rect((i % CELLS) as f64 * cell, (i / CELLS) as f64 * cell, cell + 0.5, cell + 0.5);
+    }
+    let to_px = |v: f32| (v + EXTENT) as f64 / (2.0 * EXTENT) as f64 * size;
+    for (set, stroke) in [(Some(train), "#fff"), (test, "#000")] {
+        let Some(set) = set else { continue };
+        ctx.set_stroke_style_str(stroke);
+        for r in 0..set.len() {
+            let (x, y) = (set.x.row(r)[0], set.x.row(r)[1]);
+            ctx.begin_path();
+            let _ = ctx.arc(to_px(x), size - to_px(y), 3.0, 0.0, std::f64::consts::TAU);
+            ctx.set_fill_style_str(&colour(set.y.data[r], 1.0));
+            ctx.fill();
+            ctx.stroke();
+        }
+    }
+}

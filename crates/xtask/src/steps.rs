@@ -1,0 +1,129 @@
+//! The commands themselves.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::server;
+use crate::setup::{self, root, run, step, Result};
+
+/// The flags every headless Chromium gets here (the network is closed).
+pub const CHROMIUM_FLAGS: &str =
+    "--headless --no-sandbox --disable-quic --no-first-run --disable-background-networking \
+    --disable-component-update --disable-sync";
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// Builds the playground with Trunk into `dist/`.
+pub fn build_site() -> Result<PathBuf> {
+    setup::rust_target()?;
+    setup::cargo_tools()?;
+    setup::npm_tools()?;
+    step("building the playground (trunk build --release)");
+    run(Command::new("trunk").args(["build", "--release"]).current_dir(root()).env("PATH", setup::tool_path()))?;
+    report_size(&root().join("dist"));
+    Ok(root().join("dist"))
+}
+
+/// Prints the size of the built wasm, raw and gzipped.
+fn report_size(dist: &std::path::Path) {
+    let Some(wasm) = std::fs::read_dir(dist)
+        .ok()
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "wasm"))
+    else {
+        return;
+    };
+    let raw = std::fs::metadata(&wasm).map_or(0, |m| m.len());
+    let gzipped = Command::new("gzip").args(["-9", "-c"]).arg(&wasm).output().map_or(0, |o| o.stdout.len());
+    eprintln!("playground wasm: {} KB, {} KB gzipped", raw / 1024, gzipped / 1024);
+}
+
+pub fn serve() -> Result {
+    setup::rust_target()?;
+    setup::cargo_tools()?;
+    setup::npm_tools()?;
+    step("serving the playground on http://127.0.0.1:8080 (Ctrl-C to stop)");
+    run(Command::new("trunk").args(["serve", "--release"]).current_dir(root()).env("PATH", setup::tool_path()))
+}
+
+pub fn test() -> Result {
+    setup::rust_target()?;
+    setup::cargo_tools()?;
+    setup::npm_tools()?;
+    setup::debian_packages()?;
+
+    step("formatting (cargo fmt --check)");
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+
+    step("lints (clippy, native and wasm32)");
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "neuroglow-app",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args(["clippy", "-p", "neuroglow-app", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))?;
+
+    step("native tests");
+    run(cargo().args(["test", "--workspace", "--exclude", "neuroglow-app"]))?;
+
+    step("wasm32 tests (Node.js)");
+    let fingerprint =
+        pollster::block_on(neuroglow_core::determinism::reference_fingerprint()).map_err(|e| e.to_string())?;
+    run(cargo()
+        .args(["test", "-p", "neuroglow-core", "--target", "wasm32-unknown-unknown", "--test", "wasm"])
+        .env("NEUROGLOW_NATIVE_FINGERPRINT", fingerprint.to_string())
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner"))?;
+
+    let dist = build_site()?;
+    step("browser tests (headless Chromium)");
+    let url = server::serve(dist)?;
+    run(Command::new("node")
+        .args(["--test", "--test-concurrency=1", "e2e/"])
+        .current_dir(root().join("tests"))
+        .env("NEUROGLOW_URL", url)
+        .env("CHROMIUM_FLAGS", CHROMIUM_FLAGS))
+}
+
+pub fn bench(args: &[String]) -> Result {
+    let quick = args.iter().any(|a| a == "--quick");
+    step("native CPU benchmark");
+    let mut native = cargo();
+    native.args(["run", "--release", "-p", "neuroglow-bench", "--"]);
+    if quick {
+        native.arg("--quick");
+    }
+    run(&mut native)?;
+
+    setup::rust_target()?;
+    setup::cargo_tools()?;
+    setup::npm_tools()?;
+    setup::debian_packages()?;
+    step("building the browser benchmark");
+    run(cargo().args(["build", "--release", "-p", "neuroglow-bench", "--lib", "--target", "wasm32-unknown-unknown"]))?;
+    let out = root().join("target/bench-web");
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&out)
+        .arg(root().join("target/wasm32-unknown-unknown/release/neuroglow_bench.wasm")))?;
+    std::fs::copy(root().join("tests/bench/index.html"), out.join("index.html")).map_err(|e| e.to_string())?;
+    step("browser benchmark (headless Chromium)");
+    let url = server::serve(out)?;
+    run(Command::new("node")
+        .arg("bench/run.mjs")
+        .args(quick.then_some("--quick"))
+        .current_dir(root().join("tests"))
+        .env("NEUROGLOW_BENCH_URL", url)
+        .env("CHROMIUM_FLAGS", CHROMIUM_FLAGS))
+}

@@ -1,0 +1,58 @@
+// The 2-D lab trains a small MLP in wasm on the CPU backend and the loss falls.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { openBrowser, openPage, screenshotDir } from './browser.mjs';
+
+for (const webgpu of [false, true]) {
+  const mode = webgpu ? 'with --enable-unsafe-webgpu' : 'without WebGPU';
+  describe(`2-D lab ${mode}`, () => {
+    let context;
+    before(async () => { context = await openBrowser({ webgpu }); });
+    after(async () => { await context?.close(); });
+
+    test(`the circle MLP trains in the browser and its loss falls`, async () => {
+      const { page, errors } = await openPage(context, '/');
+      await page.locator('[data-backend]').waitFor();
+      assert.equal(await page.locator('[data-backend]').getAttribute('data-backend'), 'cpu');
+
+      // Watch for main-thread tasks over 100 ms while training.
+      await page.evaluate(() => {
+        window.__longTasks = [];
+        new PerformanceObserver((list) => window.__longTasks.push(...list.getEntries().map((e) => e.duration)))
+          .observe({ type: 'longtask', buffered: false });
+      });
+
+      await page.click('#play');
+      const stats = page.locator('#stats');
+      await page.waitForFunction(() => Number(document.querySelector('#stats').dataset.epoch) >= 1);
+      const firstLoss = Number(await stats.getAttribute('data-train-loss'));
+      await page.waitForFunction(() => Number(document.querySelector('#stats').dataset.epoch) >= 60, null, { timeout: 60_000 });
+      await page.click('#play'); // pause
+      const epoch = Number(await stats.getAttribute('data-epoch'));
+      const trainLoss = Number(await stats.getAttribute('data-train-loss'));
+      const testLoss = Number(await stats.getAttribute('data-test-loss'));
+
+      assert.ok(trainLoss < firstLoss / 3, `training loss fell only from ${firstLoss} to ${trainLoss}`);
+      assert.ok(testLoss < 0.1, `test loss ${testLoss} after ${epoch} epochs`);
+      const longTasks = await page.evaluate(() => window.__longTasks);
+      assert.deepEqual(longTasks.filter((d) => d > 100), [], 'the page froze while training');
+      await page.screenshot({ path: `${screenshotDir}lab-${webgpu ? 'webgpu' : 'cpu'}.png` });
+      assert.deepEqual(errors, []);
+    });
+
+    test(`a bad layer size shows an error and the page keeps working`, async () => {
+      const { page, errors } = await openPage(context, '/');
+      const hidden = page.getByLabel('Hidden layers');
+      await hidden.fill('8, lots');
+      await hidden.press('Enter');
+      await hidden.blur();
+      await page.getByRole('alert').filter({ hasText: '`lots` is not a layer size' }).waitFor();
+      await hidden.fill('4');
+      await hidden.blur();
+      await page.waitForFunction(() => document.querySelector('[role=alert]').textContent === '');
+      await page.click('#step');
+      await page.waitForFunction(() => Number(document.querySelector('#stats').dataset.epoch) === 1);
+      assert.deepEqual(errors, []);
+    });
+  });
+}
