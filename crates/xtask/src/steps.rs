@@ -73,7 +73,8 @@ pub fn test() -> Result {
         "-D",
         "warnings",
     ]))?;
-    run(cargo().args(["clippy", "-p", "neuroglow-app", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))?;
+    let wasm_crates = ["-p", "neuroglow-app", "-p", "neuroglow-bench"];
+    run(cargo().arg("clippy").args(wasm_crates).args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))?;
 
     step("native tests");
     run(cargo().args(["test", "--workspace", "--exclude", "neuroglow-app"]))?;

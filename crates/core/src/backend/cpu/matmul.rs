@@ -1,33 +1,79 @@
-//! Cache-friendly f32 matrix multiply.
+//! Register-blocked, cache-blocked f32 matrix multiply.
 //!
-//! Two kernels cover all transpose cases. When `b` is not transposed, rows of
-//! `c` are built as sums of scaled rows of `b` ("axpy" form), four rows of `c`
-//! at a time so that each loaded row of `b` is used four times; the inner loop
-//! runs along contiguous memory and vectorizes (SSE/AVX natively, SIMD128 in
-//! wasm). When `b` is transposed, each `c[i, j]` is a dot product of two
-//! contiguous rows, summed in eight independent lanes.
+//! The core is a 4 × 8 micro-kernel: a block of `c` is held in registers while
+//! rank-1 updates `a[i, p] · b[p, j..j+8]` stream through it, so each loaded
+//! value of `b` is used four times and `c` is loaded and stored once per
+//! block of `p`. The `b` values a kernel needs (up to 256 rows × 8 columns)
+//! are first packed into one small contiguous panel that stays in L1 cache
+//! while every row block of `a` passes over it; packing also absorbs
+//! transposition. The inner loops are plain arrays that vectorize (SSE/AVX
+//! natively, SIMD128 in wasm).
 //!
-//! Each output element is always summed in the same order, so results are
-//! bit-identical whatever the vector width of the machine.
+//! Each output element is always summed in the same order (`p = 0, 1, …`), so
+//! results are bit-identical whatever the vector width of the machine.
+
+use std::cell::RefCell;
 
 use crate::backend::MatmulSpec;
 
-/// Columns of `c` processed per block, so four rows of `c` plus a row of `b`
-/// stay in L1 cache.
-const COLUMN_BLOCK: usize = 512;
+/// Rows and columns of `c` per micro-kernel.
+const MR: usize = 4;
+const NR: usize = 8;
+/// Rows of `b` per packed panel.
+const KC: usize = 256;
+
+thread_local! {
+    /// The packed panel of `b`, allocated once per thread.
+    static PANEL: RefCell<Vec<f32>> = RefCell::new(vec![0.0; KC * NR]);
+}
 
 pub fn matmul(a: &[f32], b: &[f32], c: &mut [f32], spec: MatmulSpec) {
     let MatmulSpec { m, k, n, .. } = spec;
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "matmul operands are too small for {spec:?}");
     let c = &mut c[..m * n];
     if !spec.accumulate {
         c.fill(0.0);
     }
-    if spec.transpose_b {
-        matmul_dot(a, b, c, spec);
-    } else {
-        matmul_axpy(a, b, c, spec);
+    if m < MR && !spec.transpose_b {
+        // A row or two (inference on one example): packing would cost as much
+        // as the product, so stream rows of `b` directly.
+        for i in 0..m {
+            let c_row = &mut c[i * n..(i + 1) * n];
+            for p in 0..k {
+                let a_value = a_at(a, &spec, i, p);
+                c_row.iter_mut().zip(&b[p * n..(p + 1) * n]).for_each(|(c, b)| *c += a_value * b);
+            }
+        }
+        return;
     }
-    debug_assert!(a.len() >= m * k && b.len() >= k * n);
+    let full_cols = n - n % NR;
+    PANEL.with(|panel| {
+        let panel = &mut panel.borrow_mut()[..];
+        for j in (0..full_cols).step_by(NR) {
+            for p0 in (0..k).step_by(KC) {
+                let p1 = (p0 + KC).min(k);
+                for p in p0..p1 {
+                    for l in 0..NR {
+                        panel[(p - p0) * NR + l] = b_at(b, &spec, p, j + l);
+                    }
+                }
+                let mut i = 0;
+                while i + MR <= m {
+                    micro_kernel::<MR>(a, panel, c, &spec, i, j, p0..p1);
+                    i += MR;
+                }
+                for i in i..m {
+                    micro_kernel::<1>(a, panel, c, &spec, i, j, p0..p1);
+                }
+            }
+        }
+    });
+    // Columns left over past the last full panel (e.g. a single output unit).
+    for i in 0..m {
+        for j in full_cols..n {
+            c[i * n + j] = (0..k).fold(c[i * n + j], |acc, p| acc + a_at(a, &spec, i, p) * b_at(b, &spec, p, j));
+        }
+    }
 }
 
 /// `a` at logical position `(i, p)`.
@@ -40,78 +86,44 @@ fn a_at(a: &[f32], spec: &MatmulSpec, i: usize, p: usize) -> f32 {
     }
 }
 
-fn matmul_axpy(a: &[f32], b: &[f32], c: &mut [f32], spec: MatmulSpec) {
-    let MatmulSpec { m, k, n, .. } = spec;
-    for j0 in (0..n).step_by(COLUMN_BLOCK) {
-        let j1 = (j0 + COLUMN_BLOCK).min(n);
-        let mut i = 0;
-        while i + 4 <= m {
-            let (c0, rest) = c[i * n..(i + 4) * n].split_at_mut(n);
-            let (c1, rest) = rest.split_at_mut(n);
-            let (c2, c3) = rest.split_at_mut(n);
-            let (c0, c1, c2, c3) = (&mut c0[j0..j1], &mut c1[j0..j1], &mut c2[j0..j1], &mut c3[j0..j1]);
-            for p in 0..k {
-                let (a0, a1, a2, a3) = (
-                    a_at(a, &spec, i, p),
-                    a_at(a, &spec, i + 1, p),
-                    a_at(a, &spec, i + 2, p),
-                    a_at(a, &spec, i + 3, p),
-                );
-                let b_row = &b[p * n + j0..p * n + j1];
-                for ((((x0, x1), x2), x3), &bv) in
-                    c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut()).zip(c3.iter_mut()).zip(b_row)
-                {
-                    *x0 += a0 * bv;
-                    *x1 += a1 * bv;
-                    *x2 += a2 * bv;
-                    *x3 += a3 * bv;
-                }
-            }
-            i += 4;
-        }
-        for i in i..m {
-            let c_row = &mut c[i * n + j0..i * n + j1];
-            for p in 0..k {
-                let ap = a_at(a, &spec, i, p);
-                let b_row = &b[p * n + j0..p * n + j1];
-                for (x, &bv) in c_row.iter_mut().zip(b_row) {
-                    *x += ap * bv;
-                }
-            }
-        }
+/// `b` at logical position `(p, j)`.
+#[inline(always)]
+fn b_at(b: &[f32], spec: &MatmulSpec, p: usize, j: usize) -> f32 {
+    if spec.transpose_b {
+        b[j * spec.k + p]
+    } else {
+        b[p * spec.n + j]
     }
 }
 
-fn matmul_dot(a: &[f32], b: &[f32], c: &mut [f32], spec: MatmulSpec) {
-    let MatmulSpec { m, k, n, .. } = spec;
-    let mut a_row = vec![0.0; if spec.transpose_a { k } else { 0 }];
-    for i in 0..m {
-        let row: &[f32] = if spec.transpose_a {
-            a_row.iter_mut().enumerate().for_each(|(p, x)| *x = a[p * m + i]);
-            &a_row
-        } else {
-            &a[i * k..(i + 1) * k]
-        };
-        for j in 0..n {
-            c[i * n + j] += dot(row, &b[j * k..(j + 1) * k]);
+/// `c[i..i+ROWS, j..j+8] += op(a)[i..i+ROWS, ps] · panel`, in registers.
+#[inline(always)]
+fn micro_kernel<const ROWS: usize>(
+    a: &[f32],
+    panel: &[f32],
+    c: &mut [f32],
+    spec: &MatmulSpec,
+    i: usize,
+    j: usize,
+    ps: std::ops::Range<usize>,
+) {
+    let n = spec.n;
+    let mut acc = [[0.0f32; NR]; ROWS];
+    for (r, row) in acc.iter_mut().enumerate() {
+        row.copy_from_slice(&c[(i + r) * n + j..(i + r) * n + j + NR]);
+    }
+    for (offset, p) in ps.enumerate() {
+        let b_row: &[f32; NR] = panel[offset * NR..(offset + 1) * NR].try_into().expect("NR wide");
+        for (r, row) in acc.iter_mut().enumerate() {
+            let a_value = a_at(a, spec, i + r, p);
+            for l in 0..NR {
+                row[l] += a_value * b_row[l];
+            }
         }
     }
-}
-
-/// Dot product in eight lanes, reduced in a fixed order.
-pub fn dot(x: &[f32], y: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-    let (xr, yr) = (xc.remainder(), yc.remainder());
-    for (xs, ys) in xc.zip(yc) {
-        for l in 0..8 {
-            lanes[l] += xs[l] * ys[l];
-        }
+    for (r, row) in acc.iter().enumerate() {
+        c[(i + r) * n + j..(i + r) * n + j + NR].copy_from_slice(row);
     }
-    for (l, (a, b)) in xr.iter().zip(yr).enumerate() {
-        lanes[l] += a * b;
-    }
-    ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]))
 }
 
 #[cfg(test)]

@@ -16,7 +16,6 @@ use super::{Activation, AdamStep, Backend, LossOp, LstmBackward, LstmForward, Ma
 use crate::error::Result;
 
 pub use loss::argmax;
-pub use matmul::dot;
 
 /// Runs the engine on the CPU. Stateless; create as many as you like.
 #[derive(Debug, Default, Clone)]
