@@ -43,14 +43,20 @@ pub fn step(title: &str) {
     eprintln!("\n==> {title}");
 }
 
-/// The wasm32 target for rustc.
+/// The wasm32 target for rustc, and rustfmt and clippy for the checks.
 pub fn rust_target() -> Result {
     let out = Command::new("rustup").args(["target", "list", "--installed"]).output();
     match out {
-        Ok(o) if String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown") => Ok(()),
-        Ok(_) => run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"])),
-        Err(_) => Err("rustup is not installed; install Rust with rustup, or add the wasm32-unknown-unknown target to your toolchain".into()),
+        Ok(o) if String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown") => {}
+        Ok(_) => run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?,
+        Err(_) => {
+            return Err("rustup is not installed; install Rust with rustup, or add the wasm32-unknown-unknown target to your toolchain".into())
+        }
     }
+    if version_of("rustfmt").is_none() || version_of("cargo-clippy").is_none() {
+        run(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]))?;
+    }
+    Ok(())
 }
 
 /// The wasm-bindgen version pinned in Cargo.lock; the CLI must match it exactly.
