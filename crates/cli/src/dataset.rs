@@ -5,8 +5,11 @@ use neuroglow_core::{CpuBackend, LossKind, Model, Tensor};
 
 /// Features and targets for `model`; class labels are one-hot encoded for
 /// categorical cross-entropy.
-pub fn labelled(model: &Model<CpuBackend>, text: &str, label: &csv::LabelColumn) -> Result<Dataset, String> {
-    let table = csv::parse(text, label).map_err(|e| e.to_string())?;
+pub fn labelled(model: &Model<CpuBackend>, text: &str, options: &csv::CsvOptions) -> Result<Dataset, String> {
+    let table = csv::parse(text, options).map_err(|e| e.to_string())?;
+    if !table.dropped.is_empty() {
+        eprintln!("Dropped {} invalid row(s); the first: {}", table.dropped.len(), table.dropped[0]);
+    }
     let classes = *model.output_shape().last().expect("a model has an output");
     let y = match model.spec().loss {
         LossKind::CategoricalCrossentropy => csv::one_hot(&table.labels, classes).map_err(|e| e.to_string())?,
@@ -18,7 +21,7 @@ pub fn labelled(model: &Model<CpuBackend>, text: &str, label: &csv::LabelColumn)
 /// All columns as features (for prediction).
 pub fn features(model: &Model<CpuBackend>, text: &str) -> Result<Tensor, String> {
     // Parse with a throw-away label column, then put it back as a feature.
-    let table = csv::parse(text, &csv::LabelColumn::Last).map_err(|e| e.to_string())?;
+    let table = csv::parse(text, &csv::CsvOptions::default()).map_err(|e| e.to_string())?;
     let (rows, cols) = (table.features.rows(), table.features.row_len() + 1);
     let data = (0..rows).flat_map(|r| table.features.row(r).iter().copied().chain([table.labels.data[r]])).collect();
     let x = Tensor::new(vec![rows, cols], data).map_err(|e| e.to_string())?;

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use neuroglow_core::{
-    data::csv::LabelColumn, io::ModelFiles, CpuBackend, Error, FitOptions, Model, ModelSpec, Progress,
+    data::csv::{CsvOptions, LabelColumn},
+    io::ModelFiles,
+    CpuBackend, Error, FitOptions, Model, ModelSpec, Progress,
 };
 
 #[derive(Parser)]
@@ -28,6 +30,19 @@ struct DataArgs {
     /// The label column: a header name or a 0-based index (default: the last column).
     #[arg(long)]
     label: Option<String>,
+    /// Skip rows with missing or non-numeric values (and say how many) instead of stopping.
+    #[arg(long)]
+    drop_invalid_rows: bool,
+}
+
+impl DataArgs {
+    fn csv_options(&self) -> CsvOptions {
+        let label = match &self.label {
+            None => LabelColumn::Last,
+            Some(l) => l.parse().map(LabelColumn::Index).unwrap_or(LabelColumn::Name(l.clone())),
+        };
+        CsvOptions { label, drop_invalid_rows: self.drop_invalid_rows }
+    }
 }
 
 #[derive(Subcommand)]
@@ -97,7 +112,7 @@ fn run(cli: Cli) -> Result<(), String> {
             if let Some(rate) = learning_rate {
                 model.set_learning_rate(rate);
             }
-            let mut dataset = dataset::labelled(&model, &read(&data.data)?, &label_column(data.label))?;
+            let mut dataset = dataset::labelled(&model, &read(&data.data)?, &data.csv_options())?;
             if normalize {
                 dataset::fit_normalizer(&mut model, &dataset, validation_split)?;
             }
@@ -120,7 +135,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Evaluate { model: dir, data, batch_size } => {
             let mut model = load_model(&dir)?;
-            let mut dataset = dataset::labelled(&model, &read(&data.data)?, &label_column(data.label))?;
+            let mut dataset = dataset::labelled(&model, &read(&data.data)?, &data.csv_options())?;
             dataset::preprocess(&model, &mut dataset.x)?;
             let metrics = pollster::block_on(model.evaluate(&dataset, batch_size)).map_err(|e| e.to_string())?;
             println!("{}", keras_log::metrics_line(&metrics));
@@ -152,11 +167,4 @@ fn load_model(dir: &Path) -> Result<Model<CpuBackend>, String> {
 
 fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
-fn label_column(label: Option<String>) -> LabelColumn {
-    match label {
-        None => LabelColumn::Last,
-        Some(l) => l.parse().map(LabelColumn::Index).unwrap_or(LabelColumn::Name(l)),
-    }
 }

@@ -88,6 +88,10 @@ fn bad_input_gives_one_clear_line_and_a_failing_exit_code() {
         (&["evaluate", "nowhere", "circle.csv"], "error: model.json is invalid: cannot read nowhere/model.json"),
         (&["train", "model", "circle.csv", "--label", "colour"], "error: no column named `colour`"),
     ];
+    let lenient = neuroglow(&dir, &["train", "model", "bad.csv", "--epochs", "1", "--drop-invalid-rows"]);
+    assert!(lenient.status.success());
+    let note = String::from_utf8(lenient.stderr).unwrap();
+    assert!(note.starts_with("Dropped 1 invalid row(s); the first: line 3, column `x2`"), "{note}");
     for (args, expected) in cases {
         let o = neuroglow(&dir, args);
         let err = String::from_utf8(o.stderr).unwrap();

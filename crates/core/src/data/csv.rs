@@ -14,6 +14,15 @@ pub enum LabelColumn {
     Name(String),
 }
 
+/// How to read a CSV file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CsvOptions {
+    pub label: LabelColumn,
+    /// Skip rows with a missing or non-numeric value instead of failing;
+    /// [`Table::dropped`] says which and why.
+    pub drop_invalid_rows: bool,
+}
+
 /// A parsed table split into features and labels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
@@ -24,11 +33,13 @@ pub struct Table {
     pub features: Tensor,
     /// `[rows, 1]`
     pub labels: Tensor,
+    /// One message per row skipped with [`CsvOptions::drop_invalid_rows`].
+    pub dropped: Vec<String>,
 }
 
 /// Parses comma-separated numbers. The first line is a header when any of its
 /// fields is not a number. Blank lines are skipped; fields may be quoted.
-pub fn parse(text: &str, label: &LabelColumn) -> Result<Table> {
+pub fn parse(text: &str, options: &CsvOptions) -> Result<Table> {
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     let Some((_, first)) = lines.next() else {
         return Err(Error::Data("the CSV file is empty".into()));
@@ -44,7 +55,7 @@ pub fn parse(text: &str, label: &LabelColumn) -> Result<Table> {
     if columns < 2 {
         return Err(Error::Data("the CSV needs at least two columns: features and a label".into()));
     }
-    let label_index = match label {
+    let label_index = match &options.label {
         LabelColumn::Last => columns - 1,
         LabelColumn::Index(i) if *i < columns => *i,
         LabelColumn::Index(i) => {
@@ -58,27 +69,22 @@ pub fn parse(text: &str, label: &LabelColumn) -> Result<Table> {
             .ok_or_else(|| Error::Data(format!("no column named `{n}`; the columns are: {}", names.join(", "))))?,
     };
     let data_lines = if has_header { None } else { Some((0, first)) };
-    let (mut features, mut labels, mut rows) = (Vec::new(), Vec::new(), 0);
+    let (mut features, mut labels, mut rows, mut dropped) = (Vec::new(), Vec::new(), 0, Vec::new());
     for (line_index, line) in data_lines.into_iter().chain(lines) {
-        let fields = split_line(line);
-        if fields.len() != columns {
-            return Err(Error::Data(format!(
-                "line {} has {} fields, expected {columns} like the first line",
-                line_index + 1,
-                fields.len()
-            )));
-        }
-        for (c, field) in fields.iter().enumerate() {
-            let value: f32 = field.trim().parse().ok().filter(|v: &f32| v.is_finite()).ok_or_else(|| {
-                Error::Data(format!("line {}, column `{}`: {field:?} is not a number", line_index + 1, names[c]))
-            })?;
-            if c == label_index {
-                labels.push(value)
-            } else {
-                features.push(value)
+        match parse_row(line, line_index + 1, &names) {
+            Ok(values) => {
+                for (c, value) in values.into_iter().enumerate() {
+                    if c == label_index {
+                        labels.push(value)
+                    } else {
+                        features.push(value)
+                    }
+                }
+                rows += 1;
             }
+            Err(problem) if options.drop_invalid_rows => dropped.push(problem),
+            Err(problem) => return Err(Error::Data(problem)),
         }
-        rows += 1;
     }
     if rows == 0 {
         return Err(Error::Data("the CSV has a header but no data rows".into()));
@@ -90,7 +96,30 @@ pub fn parse(text: &str, label: &LabelColumn) -> Result<Table> {
         label_name,
         features: Tensor::new(vec![rows, columns - 1], features)?,
         labels: Tensor::new(vec![rows, 1], labels)?,
+        dropped,
     })
+}
+
+/// The numbers of one data line, or what is wrong with it.
+fn parse_row(line: &str, line_number: usize, names: &[String]) -> Result<Vec<f32>, String> {
+    let fields = split_line(line);
+    if fields.len() != names.len() {
+        return Err(format!(
+            "line {line_number} has {} fields, expected {} like the first line",
+            fields.len(),
+            names.len()
+        ));
+    }
+    fields
+        .iter()
+        .zip(names)
+        .map(|(field, name)| {
+            field.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
+                let what = if field.is_empty() { "is empty".to_string() } else { format!("{field:?} is not a number") };
+                format!("line {line_number}, column `{name}`: {what}")
+            })
+        })
+        .collect()
 }
 
 /// Splits on commas outside double quotes and strips the quotes.
@@ -123,28 +152,49 @@ pub fn one_hot(labels: &Tensor, classes: usize) -> Result<Tensor> {
 mod tests {
     use super::*;
 
+    fn label(label: LabelColumn) -> CsvOptions {
+        CsvOptions { label, drop_invalid_rows: false }
+    }
+
     #[test]
     fn parses_header_and_label_column() {
-        let t = parse("a,b,label\n1,2,0\n3,\"4\",1\n\n", &LabelColumn::Name("label".into())).unwrap();
+        let t = parse("a,b,label\n1,2,0\n3,\"4\",1\n\n", &label(LabelColumn::Name("label".into()))).unwrap();
         assert_eq!(t.feature_names, vec!["a", "b"]);
         assert_eq!(t.features.data, vec![1.0, 2.0, 3.0, 4.0]);
         assert_eq!(t.labels.data, vec![0.0, 1.0]);
-        let t = parse("1,2,0\n3,4,1", &LabelColumn::Index(0)).unwrap();
+        let t = parse("1,2,0\n3,4,1", &label(LabelColumn::Index(0))).unwrap();
         assert_eq!(t.labels.data, vec![1.0, 3.0]);
         assert_eq!(t.feature_names, vec!["column_2", "column_3"]);
     }
 
     #[test]
     fn bad_input_names_the_place() {
-        let err = |text: &str| parse(text, &LabelColumn::Last).unwrap_err().to_string();
+        let err = |text: &str| parse(text, &CsvOptions::default()).unwrap_err().to_string();
         assert_eq!(err(""), "the CSV file is empty");
         assert!(err("a,b\n1,2\n3\n").contains("line 3 has 1 fields, expected 2"));
         assert!(err("a,b\n1,x\n").contains("line 2, column `b`: \"x\" is not a number"));
         assert!(err("a,b\n").contains("no data rows"));
-        assert!(parse("a,b\n1,2", &LabelColumn::Name("c".into()))
+        assert!(parse("a,b\n1,2", &label(LabelColumn::Name("c".into())))
             .unwrap_err()
             .to_string()
             .contains("no column named `c`"));
+    }
+
+    #[test]
+    fn empty_fields_are_named_as_such() {
+        let err = parse("a,b\n1,\n", &CsvOptions::default()).unwrap_err();
+        assert_eq!(err.to_string(), "line 2, column `b`: is empty");
+    }
+
+    #[test]
+    fn invalid_rows_can_be_dropped_and_are_reported() {
+        let options = CsvOptions { drop_invalid_rows: true, ..CsvOptions::default() };
+        let t = parse("a,b\n1,2\n3,x\n4\n5,6\n", &options).unwrap();
+        assert_eq!(t.features.data, vec![1.0, 5.0]);
+        assert_eq!(
+            t.dropped,
+            vec!["line 3, column `b`: \"x\" is not a number", "line 4 has 1 fields, expected 2 like the first line"]
+        );
     }
 
     #[test]

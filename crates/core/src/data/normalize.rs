@@ -31,6 +31,19 @@ impl Preprocessor {
         Preprocessor::ZScore { mean: mean.into_iter().map(|m| m as f32).collect(), std }
     }
 
+    /// Per-feature minimum and maximum of `x`, mapping the training range to `[0, 1]`.
+    pub fn fit_min_max(x: &Tensor) -> Self {
+        let f = x.row_len();
+        let (mut min, mut max) = (vec![f32::INFINITY; f], vec![f32::NEG_INFINITY; f]);
+        for r in 0..x.rows() {
+            for (j, &v) in x.row(r).iter().enumerate() {
+                min[j] = min[j].min(v);
+                max[j] = max[j].max(v);
+            }
+        }
+        Preprocessor::MinMax { min, max }
+    }
+
     /// Applies the transform to every example of `x` in place.
     pub fn apply(&self, x: &mut Tensor) -> Result<()> {
         let (offset, scale): (&[f32], Vec<f32>) = match self {
@@ -66,6 +79,9 @@ mod tests {
         assert!(col0.iter().sum::<f32>().abs() < 1e-6);
         assert!((col0.iter().map(|v| v * v).sum::<f32>() / 4.0 - 1.0).abs() < 1e-5);
         assert!((0..4).all(|r| x.row(r)[1] == 0.0), "a constant feature becomes 0");
+        let mut y = Tensor::new(vec![3, 1], vec![2.0, 4.0, 3.0]).unwrap();
+        Preprocessor::fit_min_max(&y).apply(&mut y).unwrap();
+        assert_eq!(y.data, vec![0.0, 1.0, 0.5]);
         let mut wrong = Tensor::zeros(vec![1, 3]);
         assert!(p.apply(&mut wrong).is_err());
     }

@@ -73,3 +73,62 @@ pub fn spiral(n: usize, noise: f32, seed: u64) -> Dataset {
         .collect();
     dataset(points)
 }
+
+/// Regression: the target is a tilted plane, `(x₁ + x₂) / 10`, plus noise.
+pub fn plane(n: usize, noise: f32, seed: u64) -> Dataset {
+    let mut rng = Rng::new(seed);
+    let points = (0..n)
+        .map(|_| {
+            let (x, y) = (rng.uniform_in(-6.0, 6.0), rng.uniform_in(-6.0, 6.0));
+            let (nx, ny) = (rng.uniform_in(-6.0, 6.0) * noise, rng.uniform_in(-6.0, 6.0) * noise);
+            ([x, y], (x + nx + y + ny) / 12.0)
+        })
+        .collect();
+    dataset(points)
+}
+
+/// Regression: the target is the signed height of the nearest of six Gaussian bumps.
+pub fn multi_gaussian(n: usize, noise: f32, seed: u64) -> Dataset {
+    let mut rng = Rng::new(seed);
+    let bumps: [(f32, f32, f32); 6] =
+        [(-4.0, 2.5, 1.0), (0.0, 2.5, -1.0), (4.0, 2.5, 1.0), (-4.0, -2.5, -1.0), (0.0, -2.5, 1.0), (4.0, -2.5, -1.0)];
+    let points = (0..n)
+        .map(|_| {
+            let (x, y) = (rng.uniform_in(-6.0, 6.0), rng.uniform_in(-6.0, 6.0));
+            let (nx, ny) = (rng.uniform_in(-6.0, 6.0) * noise, rng.uniform_in(-6.0, 6.0) * noise);
+            let (px, py) = (x + nx, y + ny);
+            let (cx, cy, sign) = bumps
+                .iter()
+                .copied()
+                .min_by(|a, b| (px - a.0).hypot(py - a.1).total_cmp(&(px - b.0).hypot(py - b.1)))
+                .expect("six bumps");
+            let d2 = (px - cx) * (px - cx) + (py - cy) * (py - cy);
+            ([x, y], sign * libm::expf(-d2 / 2.0))
+        })
+        .collect();
+    dataset(points)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_set_is_seeded_balanced_and_in_range() {
+        type Make = fn(usize, f32, u64) -> Dataset;
+        let classification: [Make; 4] = [circle, xor, gaussian, spiral];
+        for make in classification {
+            let d = make(200, 0.2, 3);
+            assert_eq!(d, make(200, 0.2, 3));
+            assert_ne!(d, make(200, 0.2, 4));
+            let positives = d.y.data.iter().filter(|&&l| l == 1.0).count();
+            assert!((60..=140).contains(&positives), "{positives} of 200 positive");
+            assert!(d.x.data.iter().all(|v| v.abs() <= 8.0));
+        }
+        for make in [plane as Make, multi_gaussian] {
+            let d = make(200, 0.0, 1);
+            assert!(d.y.data.iter().all(|v| v.abs() <= 1.0));
+            assert!(d.y.data.iter().any(|v| v.abs() > 0.3));
+        }
+    }
+}

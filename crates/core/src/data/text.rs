@@ -1,0 +1,236 @@
+//! Text to token ids: a Keras-style word tokenizer, `pad_sequences`, and a
+//! character vocabulary for generation.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// Keras's default `filters`: characters replaced by spaces before splitting.
+pub const DEFAULT_FILTERS: &str = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
+
+/// A word-level tokenizer with Keras's `Tokenizer` semantics: index 0 is
+/// reserved for padding, the optional out-of-vocabulary token takes index 1,
+/// then words by descending frequency (ties in order of first appearance).
+/// With `num_words`, only indices below it are produced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WordTokenizer {
+    pub num_words: Option<usize>,
+    pub oov_token: Option<String>,
+    pub lower: bool,
+    pub filters: String,
+    /// Words in index order: `words[0]` has index 1.
+    words: Vec<String>,
+    /// Word → index, built from `words` on first use.
+    #[serde(skip)]
+    lookup: OnceLock<HashMap<String, usize>>,
+}
+
+impl PartialEq for WordTokenizer {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.num_words, &self.oov_token, self.lower, &self.filters, &self.words)
+            == (&other.num_words, &other.oov_token, other.lower, &other.filters, &other.words)
+    }
+}
+
+impl WordTokenizer {
+    /// An empty tokenizer with Keras's defaults (`lower`, default filters).
+    pub fn new(num_words: Option<usize>, oov_token: Option<&str>) -> Self {
+        Self {
+            num_words,
+            oov_token: oov_token.map(str::to_string),
+            lower: true,
+            filters: DEFAULT_FILTERS.into(),
+            words: Vec::new(),
+            lookup: OnceLock::new(),
+        }
+    }
+
+    /// Lowercases (if asked), replaces filtered characters with spaces and splits.
+    pub fn split(&self, text: &str) -> Vec<String> {
+        let cleaned: String = text
+            .chars()
+            .map(|c| if self.filters.contains(c) { ' ' } else { c })
+            .flat_map(|c| if self.lower { c.to_lowercase().collect::<Vec<_>>() } else { vec![c] })
+            .collect();
+        cleaned.split_whitespace().map(str::to_string).collect()
+    }
+
+    /// Builds the vocabulary from `texts`.
+    pub fn fit<S: AsRef<str>>(&mut self, texts: &[S]) {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        let mut position: HashMap<String, usize> = HashMap::new();
+        for text in texts {
+            for word in self.split(text.as_ref()) {
+                match position.get(&word) {
+                    Some(&i) => counts[i].1 += 1,
+                    None => {
+                        position.insert(word.clone(), counts.len());
+                        counts.push((word, 1));
+                    }
+                }
+            }
+        }
+        // A stable sort keeps first-appearance order among equal counts.
+        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        let words = counts.into_iter().map(|(w, _)| w).filter(|w| Some(w) != self.oov_token.as_ref());
+        self.words = self.oov_token.iter().cloned().chain(words).collect();
+        self.lookup = OnceLock::new();
+    }
+
+    /// Words in index order: `words()[0]` has index 1.
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    /// The index of `word`, if it is in the vocabulary and below `num_words`.
+    pub fn index_of(&self, word: &str) -> Option<usize> {
+        let lookup =
+            self.lookup.get_or_init(|| self.words.iter().enumerate().map(|(i, w)| (w.clone(), i + 1)).collect());
+        let index = *lookup.get(word)?;
+        self.num_words.is_none_or(|n| index < n).then_some(index)
+    }
+
+    /// Token ids of one text; unknown words become the OOV index or are dropped.
+    pub fn encode(&self, text: &str) -> Vec<usize> {
+        let oov = self.oov_token.as_ref().map(|_| 1);
+        self.split(text).iter().filter_map(|w| self.index_of(w).or(oov)).collect()
+    }
+
+    /// The word for an index (0 and unknown indices give `None`).
+    pub fn word(&self, index: usize) -> Option<&str> {
+        index.checked_sub(1).and_then(|i| self.words.get(i)).map(String::as_str)
+    }
+
+    /// Ids the model's embedding must accept: `num_words`, or the vocabulary size + 1.
+    pub fn vocab_size(&self) -> usize {
+        self.num_words.unwrap_or(self.words.len() + 1)
+    }
+}
+
+/// Which end of a sequence padding or truncation applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The start (Keras's default).
+    #[default]
+    Pre,
+    Post,
+}
+
+/// Keras's `pad_sequences`: every sequence becomes exactly `maxlen` ids,
+/// padded with `value` and truncated on the chosen sides.
+pub fn pad_sequences(
+    sequences: &[Vec<usize>],
+    maxlen: usize,
+    padding: Side,
+    truncating: Side,
+    value: f32,
+) -> Result<Tensor> {
+    if maxlen == 0 {
+        return Err(Error::Data("maxlen must be at least 1".into()));
+    }
+    let mut data = Vec::with_capacity(sequences.len() * maxlen);
+    for seq in sequences {
+        let kept = if seq.len() <= maxlen {
+            &seq[..]
+        } else {
+            match truncating {
+                Side::Pre => &seq[seq.len() - maxlen..],
+                Side::Post => &seq[..maxlen],
+            }
+        };
+        let pad = std::iter::repeat_n(value, maxlen - kept.len());
+        let ids = kept.iter().map(|&i| i as f32);
+        match padding {
+            Side::Pre => data.extend(pad.chain(ids)),
+            Side::Post => data.extend(ids.chain(pad)),
+        }
+    }
+    Tensor::new(vec![sequences.len(), maxlen], data)
+}
+
+/// Characters of a corpus, for character-level generation. Id 0 is kept for
+/// characters the vocabulary has not seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CharVocab {
+    /// `chars[i]` has id `i + 1`, in sorted order.
+    pub chars: Vec<char>,
+}
+
+impl CharVocab {
+    pub fn fit(text: &str) -> Result<Self> {
+        let mut chars: Vec<char> = text.chars().collect();
+        chars.sort_unstable();
+        chars.dedup();
+        if chars.is_empty() {
+            return Err(Error::Data("the text is empty; a character vocabulary needs at least one character".into()));
+        }
+        Ok(Self { chars })
+    }
+
+    /// Ids including the unknown id 0.
+    pub fn len(&self) -> usize {
+        self.chars.len() + 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chars.is_empty()
+    }
+
+    pub fn encode(&self, text: &str) -> Vec<usize> {
+        text.chars().map(|c| self.chars.binary_search(&c).map_or(0, |i| i + 1)).collect()
+    }
+
+    /// Text for ids; unknown ids become U+FFFD.
+    pub fn decode(&self, ids: &[usize]) -> String {
+        ids.iter().map(|&i| i.checked_sub(1).and_then(|i| self.chars.get(i)).copied().unwrap_or('\u{FFFD}')).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_tokenizer_follows_keras() {
+        let mut t = WordTokenizer::new(None, Some("<OOV>"));
+        t.fit(&["The cat sat.", "The dog sat on the mat!"]);
+        // the ×3, sat ×2, then cat, dog, on, mat in order of appearance.
+        assert_eq!(t.words(), ["<OOV>", "the", "sat", "cat", "dog", "on", "mat"]);
+        assert_eq!(t.encode("THE cat, the bird"), vec![2, 4, 2, 1]);
+        assert_eq!(t.word(4), Some("cat"));
+        let mut small = WordTokenizer::new(Some(4), None);
+        small.fit(&["a a a b b c d"]);
+        assert_eq!(small.encode("a b c d e"), vec![1, 2, 3], "only ids below num_words; unknown words dropped");
+        assert_eq!(small.vocab_size(), 4);
+    }
+
+    #[test]
+    fn pad_sequences_pads_and_truncates_on_either_side() {
+        let seqs = vec![vec![1, 2, 3, 4], vec![5]];
+        assert_eq!(
+            pad_sequences(&seqs, 3, Side::Pre, Side::Pre, 0.0).unwrap().data,
+            vec![2.0, 3.0, 4.0, 0.0, 0.0, 5.0]
+        );
+        assert_eq!(
+            pad_sequences(&seqs, 3, Side::Post, Side::Post, 0.0).unwrap().data,
+            vec![1.0, 2.0, 3.0, 5.0, 0.0, 0.0]
+        );
+        assert_eq!(
+            pad_sequences(&seqs, 0, Side::Pre, Side::Pre, 0.0).unwrap_err().to_string(),
+            "maxlen must be at least 1"
+        );
+    }
+
+    #[test]
+    fn char_vocab_round_trips_and_marks_unknowns() {
+        let v = CharVocab::fit("to be, or not").unwrap();
+        assert_eq!(v.decode(&v.encode("not to be")), "not to be");
+        assert_eq!(v.decode(&v.encode("bex")), "be\u{FFFD}");
+        assert!(CharVocab::fit("").is_err());
+    }
+}
