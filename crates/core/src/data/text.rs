@@ -75,7 +75,7 @@ impl WordTokenizer {
             }
         }
         // A stable sort keeps first-appearance order among equal counts.
-        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        counts.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
         let words = counts.into_iter().map(|(w, _)| w).filter(|w| Some(w) != self.oov_token.as_ref());
         self.words = self.oov_token.iter().cloned().chain(words).collect();
         self.lookup = OnceLock::new();
