@@ -10,9 +10,7 @@ use leptos::task::spawn_local;
 use neuroglow_core::data::{synthetic, Dataset};
 use neuroglow_core::layers::{LayerConfig, LayerKind};
 use neuroglow_core::optim::OptimizerConfig;
-use neuroglow_core::{
-    Activation, CpuBackend, FitOptions, LossKind, Model, ModelSpec, MODEL_FORMAT, MODEL_FORMAT_VERSION,
-};
+use neuroglow_core::{Activation, CpuBackend, FitOptions, LossKind, Model, ModelSpec};
 
 use crate::chart::LossChart;
 use crate::heatmap;
@@ -77,16 +75,10 @@ fn model_spec(s: &Settings, hidden: &[usize]) -> ModelSpec {
     let mut layers: Vec<LayerConfig> = hidden.iter().map(|&u| dense(u, s.activation)).collect();
     layers.push(dense(1, Activation::Sigmoid));
     ModelSpec {
-        format: MODEL_FORMAT.into(),
-        version: MODEL_FORMAT_VERSION,
         name: "2-D lab".into(),
-        input_shape: vec![2],
-        layers,
-        loss: LossKind::BinaryCrossentropy,
         optimizer: OptimizerConfig::adam(s.learning_rate),
         seed: s.seed,
-        preprocessing: Vec::new(),
-        metadata: Default::default(),
+        ..ModelSpec::new(vec![2], layers, LossKind::BinaryCrossentropy)
     }
 }
 

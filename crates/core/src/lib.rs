@@ -32,6 +32,8 @@ pub mod backend;
 pub mod data;
 pub mod determinism;
 mod error;
+mod finetune;
+pub mod generate;
 pub mod init;
 pub mod io;
 pub mod layers;

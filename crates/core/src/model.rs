@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{metric_slot, Backend, LossOp};
+use crate::data::text::TextEncoder;
 use crate::data::Preprocessor;
 use crate::error::{Error, Result};
 use crate::layers::{self, Backward, Forward, Layer, LayerConfig, LayerKind, Param, ScratchCache};
@@ -39,6 +40,9 @@ pub struct ModelSpec {
     /// Transforms applied to raw inputs before the first layer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub preprocessing: Vec<Preprocessor>,
+    /// How raw text becomes input ids, for text models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_encoder: Option<TextEncoder>,
     /// Free-form information: the model card, training command, metrics.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub metadata: serde_json::Map<String, serde_json::Value>,
@@ -52,6 +56,23 @@ fn format_version() -> u32 {
 }
 
 impl ModelSpec {
+    /// A spec with default optimizer (Adam), seed 0 and no preprocessing.
+    pub fn new(input_shape: Vec<usize>, layers: Vec<LayerConfig>, loss: LossKind) -> Self {
+        Self {
+            format: format_name(),
+            version: format_version(),
+            name: String::new(),
+            input_shape,
+            layers,
+            loss,
+            optimizer: OptimizerConfig::default(),
+            seed: 0,
+            preprocessing: Vec::new(),
+            text_encoder: None,
+            metadata: serde_json::Map::new(),
+        }
+    }
+
     /// Parses and checks `model.json`.
     pub fn from_json(text: &str) -> Result<Self> {
         let spec: ModelSpec = serde_json::from_str(text).map_err(|e| Error::ModelJson(e.to_string()))?;
@@ -184,6 +205,27 @@ impl<B: Backend + 'static> Model<B> {
         &mut self.spec.metadata
     }
 
+    /// Stores how raw text becomes this model's input ids.
+    pub fn set_text_encoder(&mut self, encoder: TextEncoder) -> Result<()> {
+        if encoder.maxlen() != self.input_shape()[0] || self.input_shape().len() != 1 {
+            return Err(Error::InvalidModel(format!(
+                "the text encoder makes sequences of {} ids but the model takes input shape {:?}",
+                encoder.maxlen(),
+                self.input_shape()
+            )));
+        }
+        self.spec.text_encoder = Some(encoder);
+        Ok(())
+    }
+
+    /// Input ids for raw texts, with the model's stored text encoder.
+    pub fn encode_texts(&self, texts: &[&str]) -> Result<Tensor> {
+        let encoder = self.spec.text_encoder.as_ref().ok_or_else(|| {
+            Error::InvalidModel("this model has no text encoder in model.json; it takes numbers, not text".into())
+        })?;
+        encoder.encode(texts)
+    }
+
     /// Replaces the stored input preprocessing (e.g. a fitted normalizer).
     pub fn set_preprocessing(&mut self, preprocessing: Vec<Preprocessor>) {
         self.spec.preprocessing = preprocessing;
@@ -191,6 +233,11 @@ impl<B: Backend + 'static> Model<B> {
 
     pub fn backend(&self) -> &B {
         &self.backend
+    }
+
+    /// Gives up the model, handing back its backend (to build another model on it).
+    pub fn take_backend(self) -> B {
+        self.backend
     }
 
     pub fn input_shape(&self) -> &[usize] {

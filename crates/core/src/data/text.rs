@@ -234,3 +234,52 @@ mod tests {
         assert!(CharVocab::fit("").is_err());
     }
 }
+
+/// How a text model turns raw text into its input ids; stored in
+/// `model.json` so inference encodes exactly as training did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TextEncoder {
+    /// Word ids from a Keras-style tokenizer, padded to `maxlen`.
+    Words {
+        tokenizer: WordTokenizer,
+        maxlen: usize,
+        #[serde(default)]
+        padding: Side,
+        #[serde(default)]
+        truncating: Side,
+    },
+    /// Character ids; inputs are the last `maxlen` characters, padded in front.
+    Chars { vocab: CharVocab, maxlen: usize },
+}
+
+impl TextEncoder {
+    /// `[texts, maxlen]` ids. Empty (or whitespace-only) texts are an error.
+    pub fn encode(&self, texts: &[&str]) -> Result<Tensor> {
+        if let Some(i) = texts.iter().position(|t| t.trim().is_empty()) {
+            return Err(Error::Data(format!("text {} is empty; type some words first", i + 1)));
+        }
+        let sequences: Vec<Vec<usize>> = texts.iter().map(|t| self.ids(t)).collect();
+        match self {
+            TextEncoder::Words { maxlen, padding, truncating, .. } => {
+                pad_sequences(&sequences, *maxlen, *padding, *truncating, 0.0)
+            }
+            TextEncoder::Chars { maxlen, .. } => pad_sequences(&sequences, *maxlen, Side::Pre, Side::Pre, 0.0),
+        }
+    }
+
+    /// The ids of one text, unpadded.
+    pub fn ids(&self, text: &str) -> Vec<usize> {
+        match self {
+            TextEncoder::Words { tokenizer, .. } => tokenizer.encode(text),
+            TextEncoder::Chars { vocab, .. } => vocab.encode(text),
+        }
+    }
+
+    /// Sequence length the model takes.
+    pub fn maxlen(&self) -> usize {
+        match self {
+            TextEncoder::Words { maxlen, .. } | TextEncoder::Chars { maxlen, .. } => *maxlen,
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Text generation from a character model: sample the next character from
+//! the model's softmax, append it, repeat.
+
+use crate::backend::Backend;
+use crate::data::text::TextEncoder;
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// How the next character is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sampling {
+    /// Below 1 sharpens the distribution, above 1 flattens it; 0 always
+    /// takes the most likely character.
+    pub temperature: f32,
+    /// Draw only among the `top_k` most likely characters (0: all).
+    pub top_k: usize,
+    pub seed: u64,
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Self { temperature: 1.0, top_k: 0, seed: 0 }
+    }
+}
+
+/// Picks an index from `probabilities` after temperature and top-k.
+pub fn sample(probabilities: &[f32], sampling: &Sampling, rng: &mut Rng) -> usize {
+    let mut order: Vec<usize> = (0..probabilities.len()).collect();
+    order.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
+    if sampling.temperature <= 0.0 {
+        return order[0];
+    }
+    let keep = if sampling.top_k == 0 { order.len() } else { sampling.top_k.min(order.len()) };
+    // p^(1/T), renormalized over the kept candidates.
+    let weights: Vec<f64> = order[..keep]
+        .iter()
+        .map(|&i| (probabilities[i].max(1e-30) as f64).powf(1.0 / sampling.temperature as f64))
+        .collect();
+    let mut target = rng.uniform() as f64 * weights.iter().sum::<f64>();
+    for (&index, weight) in order.iter().zip(&weights) {
+        target -= weight;
+        if target < 0.0 {
+            return index;
+        }
+    }
+    order[keep - 1]
+}
+
+impl<B: Backend + 'static> Model<B> {
+    /// Continues `prompt` by `length` characters, calling `on_char` as each
+    /// one is chosen (so a page can stream them). Needs a model with a
+    /// character encoder and a softmax over its vocabulary.
+    pub async fn generate(
+        &mut self,
+        prompt: &str,
+        length: usize,
+        sampling: Sampling,
+        on_char: &mut dyn FnMut(char),
+    ) -> Result<String> {
+        let Some(TextEncoder::Chars { vocab, maxlen }) = self.spec().text_encoder.clone() else {
+            return Err(Error::InvalidModel("generation needs a character model (a `chars` text encoder)".into()));
+        };
+        if *self.output_shape() != [vocab.len()] {
+            return Err(Error::InvalidModel(format!(
+                "the model predicts {:?} values but its vocabulary has {} characters",
+                self.output_shape(),
+                vocab.len()
+            )));
+        }
+        let mut ids = vocab.encode(prompt);
+        let mut rng = Rng::new(sampling.seed);
+        let mut out = String::with_capacity(length);
+        for _ in 0..length {
+            let window = &ids[ids.len().saturating_sub(maxlen)..];
+            let x = std::iter::repeat_n(0.0, maxlen - window.len()).chain(window.iter().map(|&i| i as f32)).collect();
+            let probabilities = self.predict(&Tensor::new(vec![1, maxlen], x)?, 1).await?;
+            // Id 0 stands for "unknown character": never produce it.
+            let mut p = probabilities.data;
+            p[0] = 0.0;
+            let next = sample(&p, &sampling, &mut rng);
+            ids.push(next);
+            let ch = vocab.decode(&[next]).chars().next().expect("one id, one character");
+            on_char(ch);
+            out.push(ch);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampling_respects_temperature_and_top_k() {
+        let p = [0.1, 0.6, 0.3];
+        let mut rng = Rng::new(1);
+        assert_eq!(sample(&p, &Sampling { temperature: 0.0, ..Default::default() }, &mut rng), 1);
+        let top1 = Sampling { top_k: 1, ..Default::default() };
+        assert!((0..50).all(|_| sample(&p, &top1, &mut rng) == 1));
+        let draws: Vec<usize> = (0..3000).map(|_| sample(&p, &Sampling::default(), &mut rng)).collect();
+        let share = |i| draws.iter().filter(|&&d| d == i).count() as f32 / 3000.0;
+        assert!((share(0) - 0.1).abs() < 0.03 && (share(1) - 0.6).abs() < 0.03, "{} {}", share(0), share(1));
+        let top2 = Sampling { top_k: 2, ..Default::default() };
+        assert!((0..200).all(|_| sample(&p, &top2, &mut rng) != 0));
+    }
+}
