@@ -17,6 +17,7 @@ pub struct KerasLog {
 }
 
 impl KerasLog {
+    /// `epochs` for the header (0: as the progress reports it).
     pub fn new(epochs: usize) -> Self {
         Self { epochs, live: std::io::stdout().is_terminal(), bar: None }
     }
@@ -24,7 +25,7 @@ impl KerasLog {
     /// Called after every batch: starts an epoch and moves the live bar.
     pub fn batch(&mut self, p: &BatchProgress) {
         if p.batch == 1 {
-            println!("Epoch {}/{}", p.epoch + 1, self.epochs);
+            println!("Epoch {}/{}", p.epoch + 1, if self.epochs > 0 { self.epochs } else { p.epochs });
             if self.live {
                 let style = ProgressStyle::with_template("{pos}/{len} [{bar:30}] - ETA: {eta} - {msg}")
                     .expect("valid template")

@@ -1,8 +1,7 @@
 //! `neuroglow`: train, evaluate, predict and summarize Neuroglow models from
 //! the terminal, with Keras-style logs.
 
-mod dataset;
-mod keras_log;
+use neuroglow_cli::{dataset, keras_log, pretrain};
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -82,7 +81,19 @@ enum Command {
         #[arg(long, default_value_t = 32)]
         batch_size: usize,
     },
-    /// Print the model's outputs for each row of a CSV file of features (no label column).
+    /// Rebuild a shipped pretrained model from the shipped data, deterministically.
+    Pretrain {
+        /// One of: digits-mlp, sentiment-lstm.
+        name: String,
+        /// Where to write the model (default: web/models/NAME).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The shipped data directory.
+        #[arg(long, default_value = "web/data")]
+        data: PathBuf,
+    },
+    /// Print the model's outputs for each row of a CSV file of features (no label column),
+    /// or for each line of text for a text model.
     Predict {
         model: PathBuf,
         data: PathBuf,
@@ -139,6 +150,21 @@ fn run(cli: Cli) -> Result<(), String> {
             dataset::preprocess(&model, &mut dataset.x)?;
             let metrics = pollster::block_on(model.evaluate(&dataset, batch_size)).map_err(|e| e.to_string())?;
             println!("{}", keras_log::metrics_line(&metrics));
+            Ok(())
+        }
+        Command::Pretrain { name, out, data } => {
+            let out = out.unwrap_or_else(|| Path::new("web/models").join(&name));
+            let mut log = keras_log::KerasLog::new(0);
+            let mut trained = pretrain::pretrain(&name, &data, &mut |progress| {
+                match progress {
+                    Progress::Batch(p) => log.batch(p),
+                    Progress::Epoch(e) => log.epoch_end(e),
+                }
+                ControlFlow::Continue(())
+            })?;
+            println!("test: {}", keras_log::metrics_line(&trained.test_metrics));
+            pretrain::write_model_dir(&mut trained, &out)?;
+            println!("Saved {name} to {}", out.display());
             Ok(())
         }
         Command::Predict { model: dir, data, batch_size } => {

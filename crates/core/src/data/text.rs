@@ -283,3 +283,41 @@ impl TextEncoder {
         }
     }
 }
+
+/// Parses labelled lines `label<TAB>text` (extra middle columns, such as a
+/// source, are ignored; a first line whose label is not a number is a header).
+pub fn parse_labelled_lines(input: &str) -> Result<Vec<(f32, String)>> {
+    let mut rows = Vec::new();
+    for (i, line) in input.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let (label, rest) = line
+            .split_once('\t')
+            .ok_or_else(|| Error::Data(format!("line {}: expected `label<TAB>text`, found no tab", i + 1)))?;
+        let text = rest.rsplit('\t').next().unwrap_or(rest).trim();
+        match label.trim().parse::<f32>() {
+            Ok(value) if value.is_finite() && !text.is_empty() => rows.push((value, text.to_string())),
+            Ok(_) if text.is_empty() => return Err(Error::Data(format!("line {}: the text is empty", i + 1))),
+            _ if i == 0 => {} // a header
+            _ => return Err(Error::Data(format!("line {}: label {:?} is not a number", i + 1, label.trim()))),
+        }
+    }
+    if rows.is_empty() {
+        return Err(Error::Data("no labelled lines found; write one `label<TAB>text` per line".into()));
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod labelled_tests {
+    use super::*;
+
+    #[test]
+    fn labelled_lines_with_header_and_errors() {
+        let rows = parse_labelled_lines("label\tsource\ttext\n1\timdb\tGreat film\n0\tyelp\tCold food\n").unwrap();
+        assert_eq!(rows, vec![(1.0, "Great film".to_string()), (0.0, "Cold food".to_string())]);
+        let err = |s: &str| parse_labelled_lines(s).unwrap_err().to_string();
+        assert_eq!(err("1\tok\nno tab here"), "line 2: expected `label<TAB>text`, found no tab");
+        assert_eq!(err("1\tok\nx\tbad"), "line 2: label \"x\" is not a number");
+        assert_eq!(err("1\t  "), "line 1: the text is empty");
+        assert!(err("").contains("no labelled lines"));
+    }
+}

@@ -1,0 +1,6 @@
+//! The pieces of the `neuroglow` command, as a library so that tests can
+//! rebuild exactly what the command builds.
+
+pub mod dataset;
+pub mod keras_log;
+pub mod pretrain;
