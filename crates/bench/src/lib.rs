@@ -156,14 +156,20 @@ mod browser {
         web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
     }
 
-    /// Times workload `name` on the CPU backend in this browser; resolves to a JSON string.
+    /// Times workload `name` in this browser on `backend` ("cpu" or "webgpu");
+    /// resolves to a JSON string.
     #[wasm_bindgen]
-    pub async fn bench(name: String, warmup: usize, steps: usize) -> Result<String, JsValue> {
+    pub async fn bench(name: String, backend: String, warmup: usize, steps: usize) -> Result<String, JsValue> {
         let workload =
             super::WORKLOADS.iter().find(|w| w.name == name).ok_or_else(|| JsValue::from_str("unknown workload"))?;
-        let timing = super::run(workload, neuroglow_core::CpuBackend::new(), warmup, steps, now_ms)
-            .await
-            .map_err(|e| JsValue::from_str(&e))?;
-        Ok(timing.to_json())
+        let timing = match backend.as_str() {
+            "cpu" => super::run(workload, neuroglow_core::CpuBackend::new(), warmup, steps, now_ms).await,
+            "webgpu" => {
+                let gpu = neuroglow_gpu::GpuBackend::new().await.map_err(|e| JsValue::from_str(&e.to_string()))?;
+                super::run(workload, gpu, warmup, steps, now_ms).await
+            }
+            other => return Err(JsValue::from_str(&format!("unknown backend {other}"))),
+        };
+        Ok(timing.map_err(|e| JsValue::from_str(&e))?.to_json())
     }
 }

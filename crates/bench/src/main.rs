@@ -1,18 +1,43 @@
 //! Native benchmark: `cargo run --release -p neuroglow-bench [-- --quick]`.
+//! Times every workload on the CPU backend and, when wgpu finds an adapter,
+//! on the GPU backend.
 
-use neuroglow_bench::{run, WORKLOADS};
-use neuroglow_core::{train::default_clock, CpuBackend};
+use neuroglow_bench::{run, Timing, WORKLOADS};
+use neuroglow_core::{train::default_clock, Backend, CpuBackend};
+use neuroglow_gpu::GpuBackend;
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (warmup, steps) = if quick { (1, 3) } else { (2, 10) };
-    println!("{:<12} {:>14} {:>14} {:>16}", "workload", "first step ms", "step ms (med)", "inference ms");
-    for workload in &WORKLOADS {
-        match pollster::block_on(run(workload, CpuBackend::new(), warmup, steps, default_clock)) {
-            Ok(t) => {
-                println!("{:<12} {:>14.2} {:>14.2} {:>16.3}", t.workload, t.first_step_ms, t.step_ms, t.inference_ms)
-            }
-            Err(e) => println!("{:<12} failed: {e}", workload.name),
+    let gpu_name = match pollster::block_on(GpuBackend::new()) {
+        Ok(gpu) => Some(gpu.name()),
+        Err(e) => {
+            println!("GPU backend skipped: {e}");
+            None
         }
+    };
+    println!(
+        "{:<12} {:<10} {:>14} {:>14} {:>16}",
+        "workload", "backend", "first step ms", "step ms (med)", "inference ms"
+    );
+    for workload in &WORKLOADS {
+        report("cpu", pollster::block_on(run(workload, CpuBackend::new(), warmup, steps, default_clock)));
+        if gpu_name.is_some() {
+            let gpu = pollster::block_on(GpuBackend::new()).expect("it opened above");
+            report("gpu", pollster::block_on(run(workload, gpu, warmup, steps, default_clock)));
+        }
+    }
+    if let Some(name) = gpu_name {
+        println!("gpu: {name}");
+    }
+}
+
+fn report(backend: &str, timing: Result<Timing, String>) {
+    match timing {
+        Ok(t) => println!(
+            "{:<12} {:<10} {:>14.2} {:>14.2} {:>16.3}",
+            t.workload, backend, t.first_step_ms, t.step_ms, t.inference_ms
+        ),
+        Err(e) => println!("{backend}: failed: {e}"),
     }
 }

@@ -1,0 +1,129 @@
+//! Every compute kernel, with the WGSL file and entry point it comes from.
+//! Pipelines are compiled on first use and kept for the backend's lifetime.
+
+/// The WGSL sources, each with the shared helpers of `common.wgsl` in front.
+mod source {
+    macro_rules! shader {
+        ($file:literal) => {
+            concat!(
+                include_str!("../../../shaders/common.wgsl"),
+                "\n",
+                include_str!(concat!("../../../shaders/", $file))
+            )
+        };
+    }
+    pub const MATMUL: &str = shader!("matmul.wgsl");
+    pub const ACTIVATION: &str = shader!("activation.wgsl");
+    pub const LAYOUT: &str = shader!("layout.wgsl");
+    pub const EMBEDDING: &str = shader!("embedding.wgsl");
+    pub const OPTIMIZER: &str = shader!("optimizer.wgsl");
+    pub const NORMS: &str = shader!("norms.wgsl");
+    pub const LOSS: &str = shader!("loss.wgsl");
+    pub const LSTM: &str = shader!("lstm.wgsl");
+}
+
+/// One compute entry point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    Matmul,
+    BiasActivation,
+    BiasSoftmax,
+    ActivationBackward,
+    SoftmaxBackward,
+    Fill,
+    SwapLeadingAxes,
+    ColumnSums,
+    EmbeddingForward,
+    EmbeddingBackward,
+    Sgd,
+    SgdMomentum,
+    Adam,
+    Dropout,
+    RegularizeGrad,
+    RegularizePenalty,
+    SumSquares,
+    ScaleToNorm,
+    LossRows,
+    LossTotals,
+    CellForward,
+    CellBackward,
+    HiddenBackward,
+}
+
+impl Kernel {
+    const COUNT: usize = Kernel::HiddenBackward as usize + 1;
+
+    /// The WGSL source and entry point.
+    fn source(self) -> (&'static str, &'static str) {
+        use Kernel::*;
+        match self {
+            Matmul => (source::MATMUL, "matmul"),
+            BiasActivation => (source::ACTIVATION, "bias_activation"),
+            BiasSoftmax => (source::ACTIVATION, "bias_softmax"),
+            ActivationBackward => (source::ACTIVATION, "activation_backward"),
+            SoftmaxBackward => (source::ACTIVATION, "softmax_backward"),
+            Fill => (source::LAYOUT, "fill"),
+            SwapLeadingAxes => (source::LAYOUT, "swap_leading_axes"),
+            ColumnSums => (source::LAYOUT, "column_sums"),
+            EmbeddingForward => (source::EMBEDDING, "embedding_forward"),
+            EmbeddingBackward => (source::EMBEDDING, "embedding_backward"),
+            Sgd => (source::OPTIMIZER, "sgd"),
+            SgdMomentum => (source::OPTIMIZER, "sgd_momentum"),
+            Adam => (source::OPTIMIZER, "adam"),
+            Dropout => (source::OPTIMIZER, "dropout"),
+            RegularizeGrad => (source::NORMS, "regularize_grad"),
+            RegularizePenalty => (source::NORMS, "regularize_penalty"),
+            SumSquares => (source::NORMS, "sum_squares"),
+            ScaleToNorm => (source::NORMS, "scale_to_norm"),
+            LossRows => (source::LOSS, "loss_rows"),
+            LossTotals => (source::LOSS, "loss_totals"),
+            CellForward => (source::LSTM, "cell_forward"),
+            CellBackward => (source::LSTM, "cell_backward"),
+            HiddenBackward => (source::LSTM, "hidden_backward"),
+        }
+    }
+}
+
+/// Compiled pipelines, built on first use.
+#[derive(Default)]
+pub struct Kernels {
+    pipelines: Vec<Option<wgpu::ComputePipeline>>,
+    modules: Vec<(&'static str, wgpu::ShaderModule)>,
+}
+
+impl Kernels {
+    pub fn pipeline(&mut self, device: &wgpu::Device, kernel: Kernel) -> &wgpu::ComputePipeline {
+        if self.pipelines.is_empty() {
+            self.pipelines.resize_with(Kernel::COUNT, || None);
+        }
+        let (source, entry) = kernel.source();
+        if self.pipelines[kernel as usize].is_none() {
+            let module = self.module(device, source).clone();
+            let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+            self.pipelines[kernel as usize] = Some(pipeline);
+        }
+        self.pipelines[kernel as usize].as_ref().expect("built above")
+    }
+
+    fn module(&mut self, device: &wgpu::Device, source: &'static str) -> &wgpu::ShaderModule {
+        let index = match self.modules.iter().position(|(s, _)| std::ptr::eq(*s, source)) {
+            Some(i) => i,
+            None => {
+                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: None,
+                    source: wgpu::ShaderSource::Wgsl(source.into()),
+                });
+                self.modules.push((source, module));
+                self.modules.len() - 1
+            }
+        };
+        &self.modules[index].1
+    }
+}

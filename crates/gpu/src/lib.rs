@@ -1,0 +1,31 @@
+//! # neuroglow-gpu
+//!
+//! The GPU backend of the Neuroglow engine: every operation of
+//! [`neuroglow_core::Backend`] as a WGSL compute kernel (the sources live in
+//! the repository's top-level `shaders/` folder), run through `wgpu` on
+//! WebGPU in the browser and on Vulkan, Metal or DX12 natively.
+//!
+//! A training step is recorded into one command encoder and sent as one
+//! submission; loss and metrics come back through an asynchronous read, the
+//! only point where the host waits. When no adapter is available,
+//! [`GpuBackend::new`] returns an error and the caller keeps the CPU backend.
+//!
+//! ```no_run
+//! use neuroglow_core::{Model, ModelSpec};
+//! use neuroglow_gpu::GpuBackend;
+//!
+//! # async fn demo(spec: ModelSpec) -> Result<(), Box<dyn std::error::Error>> {
+//! let backend = GpuBackend::new().await?;
+//! let model = Model::new(spec, backend)?;
+//! # Ok(()) }
+//! ```
+
+mod backend;
+mod kernels;
+mod layout;
+mod lstm;
+mod matmul;
+mod params;
+mod recorder;
+
+pub use backend::{GpuBackend, GpuBuffer, GpuUnavailable};

@@ -1,0 +1,21 @@
+//! Runs in headless Chromium with WebGPU on SwiftShader (through
+//! `wasm-bindgen-test-runner` and chromedriver; `cargo xtask test` sets it
+//! up): the WGSL kernels train an LSTM in the browser exactly as the CPU does.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use neuroglow_core::CpuBackend;
+use neuroglow_gpu::GpuBackend;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn webgpu_trains_an_lstm_as_the_cpu_does() {
+    let gpu = GpuBackend::new().await.expect("Chromium started with --enable-unsafe-webgpu offers an adapter");
+    let data = common::padded_sequences();
+    let cpu = common::train(common::LSTM_SPEC, &data, CpuBackend::new()).await;
+    let gpu = common::train(common::LSTM_SPEC, &data, gpu).await;
+    common::assert_same_training(&cpu, &gpu);
+}

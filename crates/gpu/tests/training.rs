@@ -1,0 +1,46 @@
+//! Whole models on the GPU (natively; lavapipe in CI): the same seeded
+//! training run gives the CPU's loss curve and weights, and a lost device is
+//! a clear error, not a panic.
+
+mod common;
+
+use neuroglow_core::data::synthetic;
+use neuroglow_core::{Backend, CpuBackend};
+use neuroglow_gpu::GpuBackend;
+use pollster::block_on;
+
+fn gpu() -> GpuBackend {
+    block_on(GpuBackend::new())
+        .unwrap_or_else(|e| panic!("{e}; install Mesa's Vulkan drivers (`apt-get install mesa-vulkan-drivers`)"))
+}
+
+#[test]
+fn lstm_with_masking_dropout_and_regularization_trains_as_on_the_cpu() {
+    let data = common::padded_sequences();
+    let cpu = block_on(common::train(common::LSTM_SPEC, &data, CpuBackend::new()));
+    let gpu = block_on(common::train(common::LSTM_SPEC, &data, gpu()));
+    common::assert_same_training(&cpu, &gpu);
+}
+
+#[test]
+fn mlp_with_softmax_and_momentum_trains_as_on_the_cpu() {
+    let spec = r#"{"input_shape": [2], "seed": 5, "loss": "sparse_categorical_crossentropy",
+        "optimizer": {"type": "sgd", "learning_rate": 0.1, "momentum": 0.9},
+        "layers": [
+            {"type": "dense", "units": 16, "activation": "relu"},
+            {"type": "dense", "units": 16, "activation": "tanh"},
+            {"type": "dense", "units": 2, "activation": "softmax"}]}"#;
+    let data = synthetic::xor(200, 0.1, 4);
+    let cpu = block_on(common::train(spec, &data, CpuBackend::new()));
+    let gpu = block_on(common::train(spec, &data, gpu()));
+    common::assert_same_training(&cpu, &gpu);
+}
+
+#[test]
+fn a_lost_device_is_reported_at_the_next_read() {
+    let mut backend = gpu();
+    let buffer = backend.alloc(4);
+    backend.device().destroy();
+    let error = block_on(backend.read(&buffer, 4)).unwrap_err().to_string();
+    assert!(error.contains("lost"), "{error}");
+}

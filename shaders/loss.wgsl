@@ -1,0 +1,157 @@
+// Losses with their gradients and running metrics (see
+// neuroglow_core::backend::LossOp). `loss_rows` handles one row per
+// invocation and leaves (loss, correct, judged) per row; `loss_totals`
+// adds them up in one workgroup and accumulates into the metrics buffer.
+
+struct Params {
+    rows: u32,
+    cols: u32,
+    // 0 binary, 1 categorical, 2 sparse categorical cross-entropy, 3 mean squared error.
+    kind: u32,
+    // 1 when the gradient is with respect to the logits (sigmoid or softmax fused in).
+    fused: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> output: array<f32>;
+@group(0) @binding(3) var<storage, read> labels: array<f32>;
+@group(0) @binding(4) var<storage, read_write> grad: array<f32>;
+// [rows, 3]: loss, correct, judged.
+@group(0) @binding(5) var<storage, read_write> row_stats: array<f32>;
+// loss sum, correct, examples, judged.
+@group(0) @binding(6) var<storage, read_write> metrics: array<f32>;
+
+const EPSILON: f32 = 1e-7;
+
+fn softplus(x: f32) -> f32 {
+    return max(x, 0.0) + log(1.0 + exp(-abs(x)));
+}
+
+// The target probability of class j in row r.
+fn target_of(r: u32, j: u32) -> f32 {
+    if (p.kind == 2u) {
+        return select(0.0, 1.0, u32(labels[r]) == j);
+    }
+    return labels[r * p.cols + j];
+}
+
+fn argmax_output(start: u32) -> u32 {
+    var best = 0u;
+    for (var j = 1u; j < p.cols; j++) {
+        if (output[start + j] > output[start + best]) {
+            best = j;
+        }
+    }
+    return best;
+}
+
+fn argmax_target(r: u32) -> u32 {
+    if (p.kind == 2u) {
+        return u32(labels[r]);
+    }
+    var best = 0u;
+    for (var j = 1u; j < p.cols; j++) {
+        if (labels[r * p.cols + j] > labels[r * p.cols + best]) {
+            best = j;
+        }
+    }
+    return best;
+}
+
+@compute @workgroup_size(256)
+fn loss_rows(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let r = flat_index(id, groups);
+    if (r >= p.rows) {
+        return;
+    }
+    let start = r * p.cols;
+    let values = f32(p.rows * p.cols);
+    var loss = 0.0;
+    var correct = 0.0;
+    var judged = 0.0;
+    switch p.kind {
+        case 0u: {
+            for (var j = 0u; j < p.cols; j++) {
+                let t = labels[start + j];
+                let y = output[start + j];
+                if (p.fused != 0u) {
+                    let z = logits[start + j];
+                    loss += softplus(z) - t * z;
+                    grad[start + j] = (y - t) / values;
+                } else {
+                    let q = clamp(y, EPSILON, 1.0 - EPSILON);
+                    loss -= t * log(q) + (1.0 - t) * log(1.0 - q);
+                    grad[start + j] = (q - t) / (q * (1.0 - q)) / values;
+                }
+                correct += select(0.0, 1.0, (y > 0.5) == (t > 0.5));
+            }
+            loss /= f32(p.cols);
+            judged = f32(p.cols);
+        }
+        case 1u, 2u: {
+            let examples = f32(p.rows);
+            if (p.fused != 0u) {
+                var peak = -3.4e38;
+                for (var j = 0u; j < p.cols; j++) {
+                    peak = max(peak, logits[start + j]);
+                }
+                var sum = 0.0;
+                for (var j = 0u; j < p.cols; j++) {
+                    sum += exp(logits[start + j] - peak);
+                }
+                let log_sum_exp = peak + log(sum);
+                for (var j = 0u; j < p.cols; j++) {
+                    let t = target_of(r, j);
+                    loss += t * (log_sum_exp - logits[start + j]);
+                    grad[start + j] = (output[start + j] - t) / examples;
+                }
+            } else {
+                for (var j = 0u; j < p.cols; j++) {
+                    let t = target_of(r, j);
+                    let q = clamp(output[start + j], EPSILON, 1.0);
+                    loss -= t * log(q);
+                    grad[start + j] = -t / q / examples;
+                }
+            }
+            correct = select(0.0, 1.0, argmax_output(start) == argmax_target(r));
+            judged = 1.0;
+        }
+        default: {
+            for (var j = 0u; j < p.cols; j++) {
+                let d = output[start + j] - labels[start + j];
+                loss += d * d;
+                grad[start + j] = 2.0 * d / values;
+            }
+            loss /= f32(p.cols);
+        }
+    }
+    row_stats[r * 3u] = loss;
+    row_stats[r * 3u + 1u] = correct;
+    row_stats[r * 3u + 2u] = judged;
+}
+
+var<workgroup> partial: array<vec3<f32>, 256>;
+
+// One workgroup.
+@compute @workgroup_size(256)
+fn loss_totals(@builtin(local_invocation_index) thread: u32) {
+    var sum = vec3<f32>(0.0);
+    for (var r = thread; r < p.rows; r += 256u) {
+        sum += vec3<f32>(row_stats[r * 3u], row_stats[r * 3u + 1u], row_stats[r * 3u + 2u]);
+    }
+    partial[thread] = sum;
+    for (var half = 128u; half > 0u; half >>= 1u) {
+        workgroupBarrier();
+        if (thread < half) {
+            partial[thread] += partial[thread + half];
+        }
+    }
+    workgroupBarrier();
+    if (thread == 0u) {
+        metrics[0] += partial[0].x;
+        metrics[1] += partial[0].y;
+        metrics[2] += f32(p.rows);
+        metrics[3] += partial[0].z;
+    }
+}
