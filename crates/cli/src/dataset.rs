@@ -1,13 +1,18 @@
-//! Turning data files into what a model takes: numeric CSV, or for text
-//! models `label<TAB>text` lines encoded with the model's own text encoder.
+//! Turning data files into what a model takes: numeric CSV; for text
+//! models `label<TAB>text` lines encoded with the model's own text encoder;
+//! for character models plain text, cut into next-character windows.
 
-use neuroglow_core::data::text::parse_labelled_lines;
+use neuroglow_core::data::text::{next_char_windows, parse_labelled_lines, TextEncoder};
 use neuroglow_core::data::{csv, Dataset, Preprocessor};
 use neuroglow_core::{CpuBackend, LossKind, Model, Tensor};
 
 /// Features and targets for `model`; class labels are one-hot encoded for
 /// categorical cross-entropy.
 pub fn labelled(model: &Model<CpuBackend>, text: &str, options: &csv::CsvOptions) -> Result<Dataset, String> {
+    if let Some(TextEncoder::Chars { vocab, maxlen }) = &model.spec().text_encoder {
+        let every_position = model.output_shape().len() == 2;
+        return next_char_windows(&vocab.encode(text), *maxlen, every_position).map_err(|e| e.to_string());
+    }
     let (x, labels) = if model.spec().text_encoder.is_some() {
         let rows = parse_labelled_lines(text).map_err(|e| e.to_string())?;
         let texts: Vec<&str> = rows.iter().map(|(_, t)| t.as_str()).collect();

@@ -3,13 +3,18 @@
 
 use neuroglow_cli::{dataset, keras_log, pretrain};
 
+use std::io::Write as _;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use neuroglow_core::{
-    data::csv::{CsvOptions, LabelColumn},
+    data::{
+        csv::{CsvOptions, LabelColumn},
+        text::TextEncoder,
+    },
+    generate::Sampling,
     io::ModelFiles,
     CpuBackend, Error, FitOptions, Model, ModelSpec, Progress,
 };
@@ -73,7 +78,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Report loss and accuracy on a labelled CSV file.
+    /// Report loss and accuracy on a labelled CSV file (for a text model, `label<TAB>text`
+    /// lines; for a character model, plain text).
     Evaluate {
         model: PathBuf,
         #[command(flatten)]
@@ -83,7 +89,7 @@ enum Command {
     },
     /// Rebuild a shipped pretrained model from the shipped data, deterministically.
     Pretrain {
-        /// One of: digits-mlp, sentiment-lstm.
+        /// One of: digits-mlp, sentiment-lstm, sentiment-wordpiece, shakespeare-char.
         name: String,
         /// Where to write the model (default: web/models/NAME).
         #[arg(long)]
@@ -91,6 +97,24 @@ enum Command {
         /// The shipped data directory.
         #[arg(long, default_value = "web/data")]
         data: PathBuf,
+    },
+    /// Continue a prompt with a character model, streaming the text as it is sampled.
+    Generate {
+        model: PathBuf,
+        /// The text to continue (`\n` for a line break).
+        #[arg(long, default_value = "\\n")]
+        prompt: String,
+        /// How many characters to add.
+        #[arg(long, default_value_t = 400)]
+        length: usize,
+        /// Below 1 is safer and more repetitive, above 1 wilder; 0 always takes the likeliest character.
+        #[arg(long, default_value_t = 0.8)]
+        temperature: f32,
+        /// Sample only among the K likeliest characters (0: all).
+        #[arg(long, default_value_t = 0)]
+        top_k: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
     /// Print the model's outputs for each row of a CSV file of features (no label column),
     /// or for each line of text for a text model.
@@ -150,6 +174,9 @@ fn run(cli: Cli) -> Result<(), String> {
             dataset::preprocess(&model, &mut dataset.x)?;
             let metrics = pollster::block_on(model.evaluate(&dataset, batch_size)).map_err(|e| e.to_string())?;
             println!("{}", keras_log::metrics_line(&metrics));
+            if matches!(model.spec().text_encoder, Some(TextEncoder::Chars { .. })) {
+                println!("bits per character: {:.4}", metrics.loss / std::f32::consts::LN_2);
+            }
             Ok(())
         }
         Command::Pretrain { name, out, data } => {
@@ -165,6 +192,20 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("test: {}", keras_log::metrics_line(&trained.test_metrics));
             pretrain::write_model_dir(&mut trained, &out)?;
             println!("Saved {name} to {}", out.display());
+            Ok(())
+        }
+        Command::Generate { model, prompt, length, temperature, top_k, seed } => {
+            let mut model = load_model(&model)?;
+            let prompt = prompt.replace("\\n", "\n");
+            let sampling = Sampling { temperature, top_k, seed };
+            print!("{prompt}");
+            let mut stdout = std::io::stdout();
+            pollster::block_on(model.generate(&prompt, length, sampling, &mut |c| {
+                print!("{c}");
+                let _ = stdout.flush();
+            }))
+            .map_err(|e| e.to_string())?;
+            println!();
             Ok(())
         }
         Command::Predict { model: dir, data, batch_size } => {

@@ -62,7 +62,10 @@ impl<B: Backend + 'static> Model<B> {
         let Some(TextEncoder::Chars { vocab, maxlen }) = self.spec().text_encoder.clone() else {
             return Err(Error::InvalidModel("generation needs a character model (a `chars` text encoder)".into()));
         };
-        if *self.output_shape() != [vocab.len()] {
+        // Either one prediction per window, or one per position (use the last).
+        let per_window = [vocab.len()];
+        let per_position = [maxlen, vocab.len()];
+        if self.output_shape() != per_window && self.output_shape() != per_position {
             return Err(Error::InvalidModel(format!(
                 "the model predicts {:?} values but its vocabulary has {} characters",
                 self.output_shape(),
@@ -75,9 +78,9 @@ impl<B: Backend + 'static> Model<B> {
         for _ in 0..length {
             let window = &ids[ids.len().saturating_sub(maxlen)..];
             let x = std::iter::repeat_n(0.0, maxlen - window.len()).chain(window.iter().map(|&i| i as f32)).collect();
-            let probabilities = self.predict(&Tensor::new(vec![1, maxlen], x)?, 1).await?;
+            let mut probabilities = self.predict(&Tensor::new(vec![1, maxlen], x)?, 1).await?;
             // Id 0 stands for "unknown character": never produce it.
-            let mut p = probabilities.data;
+            let mut p = probabilities.data.split_off(probabilities.data.len() - vocab.len());
             p[0] = 0.0;
             let next = sample(&p, &sampling, &mut rng);
             ids.push(next);

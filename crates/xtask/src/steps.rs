@@ -73,7 +73,7 @@ pub fn test() -> Result {
         "-D",
         "warnings",
     ]))?;
-    let wasm_crates = ["-p", "neuroglow-app", "-p", "neuroglow-bench"];
+    let wasm_crates = ["-p", "neuroglow-app", "-p", "neuroglow-bench", "-p", "neuroglow-gpu"];
     run(cargo().arg("clippy").args(wasm_crates).args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))?;
 
     step("native tests");
@@ -87,6 +87,22 @@ pub fn test() -> Result {
         .env("NEUROGLOW_NATIVE_FINGERPRINT", fingerprint.to_string())
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner"))?;
 
+    step("wasm32 tests (headless Chromium, WebGPU on SwiftShader)");
+    run(cargo()
+        .args([
+            "test",
+            "-p",
+            "neuroglow-core",
+            "-p",
+            "neuroglow-gpu",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "browser",
+        ])
+        .env("NEUROGLOW_NATIVE_TOKEN_FINGERPRINT", native_token_fingerprint()?.to_string())
+        .envs(browser_test_runner()?))?;
+
     let dist = build_site()?;
     step("browser tests (headless Chromium)");
     let url = server::serve(dist)?;
@@ -95,6 +111,38 @@ pub fn test() -> Result {
         .current_dir(root().join("tests"))
         .env("NEUROGLOW_URL", url)
         .env("CHROMIUM_FLAGS", CHROMIUM_FLAGS))
+}
+
+/// The shipped BERT tokenizer's ids for the shipped sentiment sentences,
+/// computed natively for the browser test to compare against.
+fn native_token_fingerprint() -> Result<u64> {
+    let data = root().join("web/data");
+    let read = |file: &str| std::fs::read(data.join(file)).map_err(|e| format!("cannot read web/data/{file}: {e}"));
+    let sentences = String::from_utf8(read("sentiment.tsv")?).map_err(|e| e.to_string())?;
+    let rows = neuroglow_core::data::text::parse_labelled_lines(&sentences).map_err(|e| e.to_string())?;
+    let texts: Vec<&str> = rows.iter().map(|(_, text)| text.as_str()).collect();
+    neuroglow_core::determinism::token_fingerprint(&read("bert-uncased-tokenizer.json")?, &texts)
+        .map_err(|e| e.to_string())
+}
+
+/// Environment for `wasm-bindgen-test-runner` to drive Debian's headless
+/// Chromium through chromedriver, with WebGPU on SwiftShader or without an adapter.
+fn browser_test_runner(webgpu: bool) -> Result<Vec<(&'static str, String)>> {
+    let mut args: Vec<&str> = CHROMIUM_FLAGS.split_whitespace().collect();
+    if webgpu {
+        args.push("--enable-unsafe-webgpu");
+    }
+    let profile = std::env::temp_dir().join(format!("neuroglow-chromium-{}-{webgpu}", std::process::id()));
+    let user_data_dir = format!("--user-data-dir={}", profile.display());
+    args.push(&user_data_dir);
+    let capabilities = serde_json::json!({ "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args } });
+    let file = root().join(format!("target/webdriver-{}.json", if webgpu { "webgpu" } else { "no-webgpu" }));
+    std::fs::write(&file, capabilities.to_string()).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    Ok(vec![
+        ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner".into()),
+        ("CHROMEDRIVER", "/usr/bin/chromedriver".into()),
+        ("WASM_BINDGEN_TEST_WEBDRIVER_JSON", file.display().to_string()),
+    ])
 }
 
 pub fn bench(args: &[String]) -> Result {

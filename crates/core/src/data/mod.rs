@@ -3,10 +3,12 @@
 pub mod augment;
 pub mod csv;
 pub mod features;
+mod hf;
 mod normalize;
 pub mod synthetic;
 pub mod text;
 
+pub use hf::HfTokenizer;
 pub use normalize::Preprocessor;
 
 use crate::error::{Error, Result};

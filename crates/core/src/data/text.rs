@@ -1,11 +1,13 @@
-//! Text to token ids: a Keras-style word tokenizer, `pad_sequences`, and a
-//! character vocabulary for generation.
+//! Text to token ids: a Keras-style word tokenizer, `pad_sequences`, a
+//! character vocabulary for generation, and the [`TextEncoder`] a text model
+//! stores to turn raw text into its input.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use super::hf::HfTokenizer;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
@@ -191,6 +193,119 @@ impl CharVocab {
     }
 }
 
+/// Next-character training pairs from a run of ids: consecutive windows of
+/// `maxlen` ids, each with the id that follows every position (`[n, maxlen]`
+/// targets, for a model that predicts at every step) or only its last one
+/// (`[n, 1]`, for a model that predicts once per window).
+pub fn next_char_windows(ids: &[usize], maxlen: usize, every_position: bool) -> Result<super::Dataset> {
+    if maxlen == 0 {
+        return Err(Error::Data("maxlen must be at least 1".into()));
+    }
+    let windows = ids.len().saturating_sub(1) / maxlen;
+    if windows == 0 {
+        return Err(Error::Data(format!(
+            "the text has {} characters; windows of {maxlen} need at least {}",
+            ids.len(),
+            maxlen + 1
+        )));
+    }
+    let as_f32 = |s: &[usize]| s.iter().map(|&i| i as f32).collect::<Vec<f32>>();
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for w in 0..windows {
+        let start = w * maxlen;
+        x.extend(as_f32(&ids[start..start + maxlen]));
+        let next = &ids[start + 1..start + maxlen + 1];
+        y.extend(as_f32(if every_position { next } else { &next[maxlen - 1..] }));
+    }
+    let width = if every_position { maxlen } else { 1 };
+    super::Dataset::new(Tensor::new(vec![windows, maxlen], x)?, Tensor::new(vec![windows, width], y)?)
+}
+
+/// How a text model turns raw text into its input ids; stored in
+/// `model.json` so inference encodes exactly as training did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TextEncoder {
+    /// Word ids from a Keras-style tokenizer, padded to `maxlen`.
+    Words {
+        tokenizer: WordTokenizer,
+        maxlen: usize,
+        #[serde(default)]
+        padding: Side,
+        #[serde(default)]
+        truncating: Side,
+    },
+    /// Character ids; inputs are the last `maxlen` characters, padded in front.
+    Chars { vocab: CharVocab, maxlen: usize },
+    /// Ids from a HuggingFace `tokenizer.json` (stored whole), padded with
+    /// id 0 (BERT's `[PAD]`) to `maxlen`.
+    HuggingFace {
+        tokenizer: HfTokenizer,
+        maxlen: usize,
+        #[serde(default)]
+        padding: Side,
+        #[serde(default)]
+        truncating: Side,
+    },
+}
+
+impl TextEncoder {
+    /// `[texts, maxlen]` ids. Empty (or whitespace-only) texts are an error.
+    pub fn encode(&self, texts: &[&str]) -> Result<Tensor> {
+        if let Some(i) = texts.iter().position(|t| t.trim().is_empty()) {
+            return Err(Error::Data(format!("text {} is empty; type some words first", i + 1)));
+        }
+        let sequences = texts.iter().map(|t| self.ids(t)).collect::<Result<Vec<_>>>()?;
+        match self {
+            TextEncoder::Words { maxlen, padding, truncating, .. }
+            | TextEncoder::HuggingFace { maxlen, padding, truncating, .. } => {
+                pad_sequences(&sequences, *maxlen, *padding, *truncating, 0.0)
+            }
+            TextEncoder::Chars { maxlen, .. } => pad_sequences(&sequences, *maxlen, Side::Pre, Side::Pre, 0.0),
+        }
+    }
+
+    /// The ids of one text, unpadded.
+    pub fn ids(&self, text: &str) -> Result<Vec<usize>> {
+        match self {
+            TextEncoder::Words { tokenizer, .. } => Ok(tokenizer.encode(text)),
+            TextEncoder::Chars { vocab, .. } => Ok(vocab.encode(text)),
+            TextEncoder::HuggingFace { tokenizer, .. } => tokenizer.encode(text),
+        }
+    }
+
+    /// Sequence length the model takes.
+    pub fn maxlen(&self) -> usize {
+        match self {
+            TextEncoder::Words { maxlen, .. }
+            | TextEncoder::Chars { maxlen, .. }
+            | TextEncoder::HuggingFace { maxlen, .. } => *maxlen,
+        }
+    }
+}
+
+/// Parses labelled lines `label<TAB>text` (extra middle columns, such as a
+/// source, are ignored; a first line whose label is not a number is a header).
+pub fn parse_labelled_lines(input: &str) -> Result<Vec<(f32, String)>> {
+    let mut rows = Vec::new();
+    for (i, line) in input.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let (label, rest) = line
+            .split_once('\t')
+            .ok_or_else(|| Error::Data(format!("line {}: expected `label<TAB>text`, found no tab", i + 1)))?;
+        let text = rest.rsplit('\t').next().unwrap_or(rest).trim();
+        match label.trim().parse::<f32>() {
+            Ok(value) if value.is_finite() && !text.is_empty() => rows.push((value, text.to_string())),
+            Ok(_) if text.is_empty() => return Err(Error::Data(format!("line {}: the text is empty", i + 1))),
+            _ if i == 0 => {} // a header
+            _ => return Err(Error::Data(format!("line {}: label {:?} is not a number", i + 1, label.trim()))),
+        }
+    }
+    if rows.is_empty() {
+        return Err(Error::Data("no labelled lines found; write one `label<TAB>text` per line".into()));
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,88 +342,28 @@ mod tests {
     }
 
     #[test]
+    fn next_char_windows_pair_each_position_with_the_next_id() {
+        let ids: Vec<usize> = (1..=8).collect();
+        let every = next_char_windows(&ids, 3, true).unwrap();
+        assert_eq!(every.x.data, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(every.y.data, vec![2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+        let last = next_char_windows(&ids, 3, false).unwrap();
+        assert_eq!(last.y.shape, vec![2, 1]);
+        assert_eq!(last.y.data, vec![4.0, 7.0]);
+        assert!(next_char_windows(&ids, 0, true).is_err());
+        assert_eq!(
+            next_char_windows(&ids, 8, true).unwrap_err().to_string(),
+            "the text has 8 characters; windows of 8 need at least 9"
+        );
+    }
+
+    #[test]
     fn char_vocab_round_trips_and_marks_unknowns() {
         let v = CharVocab::fit("to be, or not").unwrap();
         assert_eq!(v.decode(&v.encode("not to be")), "not to be");
         assert_eq!(v.decode(&v.encode("bex")), "be\u{FFFD}");
         assert!(CharVocab::fit("").is_err());
     }
-}
-
-/// How a text model turns raw text into its input ids; stored in
-/// `model.json` so inference encodes exactly as training did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum TextEncoder {
-    /// Word ids from a Keras-style tokenizer, padded to `maxlen`.
-    Words {
-        tokenizer: WordTokenizer,
-        maxlen: usize,
-        #[serde(default)]
-        padding: Side,
-        #[serde(default)]
-        truncating: Side,
-    },
-    /// Character ids; inputs are the last `maxlen` characters, padded in front.
-    Chars { vocab: CharVocab, maxlen: usize },
-}
-
-impl TextEncoder {
-    /// `[texts, maxlen]` ids. Empty (or whitespace-only) texts are an error.
-    pub fn encode(&self, texts: &[&str]) -> Result<Tensor> {
-        if let Some(i) = texts.iter().position(|t| t.trim().is_empty()) {
-            return Err(Error::Data(format!("text {} is empty; type some words first", i + 1)));
-        }
-        let sequences: Vec<Vec<usize>> = texts.iter().map(|t| self.ids(t)).collect();
-        match self {
-            TextEncoder::Words { maxlen, padding, truncating, .. } => {
-                pad_sequences(&sequences, *maxlen, *padding, *truncating, 0.0)
-            }
-            TextEncoder::Chars { maxlen, .. } => pad_sequences(&sequences, *maxlen, Side::Pre, Side::Pre, 0.0),
-        }
-    }
-
-    /// The ids of one text, unpadded.
-    pub fn ids(&self, text: &str) -> Vec<usize> {
-        match self {
-            TextEncoder::Words { tokenizer, .. } => tokenizer.encode(text),
-            TextEncoder::Chars { vocab, .. } => vocab.encode(text),
-        }
-    }
-
-    /// Sequence length the model takes.
-    pub fn maxlen(&self) -> usize {
-        match self {
-            TextEncoder::Words { maxlen, .. } | TextEncoder::Chars { maxlen, .. } => *maxlen,
-        }
-    }
-}
-
-/// Parses labelled lines `label<TAB>text` (extra middle columns, such as a
-/// source, are ignored; a first line whose label is not a number is a header).
-pub fn parse_labelled_lines(input: &str) -> Result<Vec<(f32, String)>> {
-    let mut rows = Vec::new();
-    for (i, line) in input.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let (label, rest) = line
-            .split_once('\t')
-            .ok_or_else(|| Error::Data(format!("line {}: expected `label<TAB>text`, found no tab", i + 1)))?;
-        let text = rest.rsplit('\t').next().unwrap_or(rest).trim();
-        match label.trim().parse::<f32>() {
-            Ok(value) if value.is_finite() && !text.is_empty() => rows.push((value, text.to_string())),
-            Ok(_) if text.is_empty() => return Err(Error::Data(format!("line {}: the text is empty", i + 1))),
-            _ if i == 0 => {} // a header
-            _ => return Err(Error::Data(format!("line {}: label {:?} is not a number", i + 1, label.trim()))),
-        }
-    }
-    if rows.is_empty() {
-        return Err(Error::Data("no labelled lines found; write one `label<TAB>text` per line".into()));
-    }
-    Ok(rows)
-}
-
-#[cfg(test)]
-mod labelled_tests {
-    use super::*;
 
     #[test]
     fn labelled_lines_with_header_and_errors() {
