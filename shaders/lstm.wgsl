@@ -32,6 +32,11 @@ struct Params {
 @group(0) @binding(11) var<storage, read_write> grad_hidden_masked: array<f32>;
 @group(0) @binding(12) var<storage, read_write> grad_cell: array<f32>;
 
+// Where this step's four gates of example `row` start in the [time, batch, 4·units] buffers.
+fn gate_row(row: u32) -> u32 {
+    return (p.step * p.batch + row) * 4u * p.units;
+}
+
 fn is_masked(row: u32) -> bool {
     return p.has_mask != 0u && mask[row * p.time + p.step] == 0.0;
 }
@@ -47,7 +52,7 @@ fn cell_forward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workg
     let row = s / u;
     let j = s % u;
     let g4 = 4u * u;
-    let z = p.step * p.batch * g4 + row * g4;
+    let z = gate_row(row);
     let h_prev = p.step * state + row * u;
     var zi = gates[z + j];
     var zf = gates[z + u + j];
@@ -96,8 +101,7 @@ fn cell_backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_work
     }
     let row = s / u;
     let j = s % u;
-    let g4 = 4u * u;
-    let z = p.step * p.batch * g4 + row * g4;
+    let z = gate_row(row);
     var dh = grad_hidden[s] + grad_hidden_masked[s];
     if (p.return_sequences != 0u) {
         dh += grad_output[(row * p.time + p.step) * u + j];
@@ -138,7 +142,7 @@ fn hidden_backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_wo
     let row = s / u;
     let k = s % u;
     let g4 = 4u * u;
-    let z = p.step * p.batch * g4 + row * g4;
+    let z = gate_row(row);
     var sum = 0.0;
     for (var j = 0u; j < g4; j++) {
         sum += grad_gates[z + j] * recurrent[k * g4 + j];

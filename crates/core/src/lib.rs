@@ -48,6 +48,6 @@ pub mod train;
 pub use backend::{cpu::CpuBackend, Activation, Backend};
 pub use error::{Error, Result};
 pub use loss::LossKind;
-pub use model::{Model, ModelSpec, MODEL_FORMAT, MODEL_FORMAT_VERSION};
+pub use model::{Model, ModelSpec, TrainingState, MODEL_FORMAT, MODEL_FORMAT_VERSION};
 pub use tensor::Tensor;
 pub use train::{BatchProgress, EpochLog, FitOptions, History, Metrics, Progress};

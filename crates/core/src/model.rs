@@ -127,6 +127,13 @@ struct Pass<B: Backend> {
     target: B::Buffer,
 }
 
+/// Weights, optimizer slots and optimizer step count, on the host.
+#[derive(Debug, Clone)]
+pub struct TrainingState {
+    tensors: Vec<Vec<f32>>,
+    optimizer: Optimizer,
+}
+
 /// A stack of layers with a loss and an optimizer, living on backend `B`.
 pub struct Model<B: Backend> {
     spec: ModelSpec,
@@ -618,6 +625,36 @@ impl<B: Backend + 'static> Model<B> {
                 self.backend.write(&mut p.value, &tensor.data);
             }
         }
+        Ok(())
+    }
+
+    /// Copies every weight and optimizer slot to the host, with the
+    /// optimizer's step count: all it takes to carry a training run over to
+    /// another backend ([`Model::load_training_state`]).
+    pub async fn training_state(&mut self) -> Result<TrainingState> {
+        let mut tensors = Vec::new();
+        for param in self.layers.iter().flat_map(|l| l.params()) {
+            for (buffer, len) in param.state() {
+                tensors.push(self.backend.read(buffer, len).await?);
+            }
+        }
+        Ok(TrainingState { tensors, optimizer: self.optimizer.clone() })
+    }
+
+    /// Continues from a state taken from a model of the same spec, on any backend.
+    pub fn load_training_state(&mut self, state: &TrainingState) -> Result<()> {
+        let targets: Vec<_> =
+            self.layers.iter_mut().flat_map(|l| l.params_mut().iter_mut()).flat_map(Param::state_mut).collect();
+        let fits = targets.len() == state.tensors.len()
+            && targets.iter().zip(&state.tensors).all(|((_, len), t)| *len == t.len())
+            && state.optimizer.config == self.optimizer.config;
+        if !fits {
+            return Err(Error::InvalidModel("the training state belongs to a different model or optimizer".into()));
+        }
+        for ((buffer, _), tensor) in targets.into_iter().zip(&state.tensors) {
+            self.backend.write(buffer, tensor);
+        }
+        self.optimizer = state.optimizer.clone();
         Ok(())
     }
 

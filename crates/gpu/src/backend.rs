@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use neuroglow_core::backend::{AdamStep, LossOp, LstmBackward, LstmForward, MatmulSpec, Regularizer};
 use neuroglow_core::{Activation, Backend, Error, LossKind};
 
+use crate::alloc::{Allocations, Allocator};
 use crate::kernels::Kernel;
 use crate::recorder::Recorder;
 
@@ -99,14 +100,20 @@ impl GpuBackend {
         });
         let info = adapter.get_info();
         let name = if info.name.is_empty() { format!("{:?}", info.backend) } else { info.name };
-        let storage = |len: usize| storage_buffer(&device, len);
+        let gpu = Recorder::new(device, queue);
+        let storage = |len: usize| storage_buffer(&gpu.allocator, len);
         let (placeholder, row_stats, norm) = (storage(1).buffer, storage(0), storage(1));
-        Ok(Self { gpu: Recorder::new(device, queue), name, failure, placeholder, row_stats, norm, staging: None })
+        Ok(Self { gpu, name, failure, placeholder, row_stats, norm, staging: None })
     }
 
     /// The wgpu device, for callers that add their own work.
     pub fn device(&self) -> &wgpu::Device {
         &self.gpu.device
+    }
+
+    /// GPU buffers created so far (none are created per training step).
+    pub fn allocations(&self) -> Allocations {
+        self.gpu.allocator.totals()
     }
 
     fn check_health(&self) -> neuroglow_core::Result<()> {
@@ -126,15 +133,10 @@ struct Failure {
     error: Option<String>,
 }
 
-fn storage_buffer(device: &wgpu::Device, len: usize) -> GpuBuffer {
-    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
-        label: None,
-        // wgpu refuses empty bindings.
-        size: (len.max(1) * 4) as u64,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    GpuBuffer { buffer, len }
+fn storage_buffer(allocator: &Allocator, len: usize) -> GpuBuffer {
+    let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+    // wgpu refuses empty bindings.
+    GpuBuffer { buffer: allocator.create("tensor", (len.max(1) * 4) as u64, usage), len }
 }
 
 fn bits(value: f32) -> u32 {
@@ -169,7 +171,7 @@ impl Backend for GpuBackend {
 
     fn alloc(&mut self, len: usize) -> GpuBuffer {
         // New buffers are zero-filled by wgpu.
-        storage_buffer(&self.gpu.device, len)
+        storage_buffer(&self.gpu.allocator, len)
     }
 
     fn write(&mut self, buffer: &mut GpuBuffer, data: &[f32]) {
@@ -183,12 +185,8 @@ impl Backend for GpuBackend {
         self.check_health()?;
         let size = (len.max(1) * 4) as u64;
         if self.staging.as_ref().is_none_or(|s| s.size() < size) {
-            self.staging = Some(self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("readback"),
-                size: size.next_power_of_two(),
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            }));
+            let usage = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;
+            self.staging = Some(self.gpu.allocator.create("readback", size.next_power_of_two(), usage));
         }
         let staging = self.staging.clone().expect("made above");
         self.gpu.encoder().copy_buffer_to_buffer(&buffer.buffer, 0, &staging, 0, size);
@@ -328,7 +326,7 @@ impl Backend for GpuBackend {
 
     fn loss(&mut self, op: LossOp<'_, GpuBuffer>) {
         if self.row_stats.len < op.rows * 3 {
-            self.row_stats = storage_buffer(&self.gpu.device, op.rows * 3);
+            self.row_stats = storage_buffer(&self.gpu.allocator, op.rows * 3);
         }
         let fused = op.kind.fuses_with(op.activation) as u32;
         let params = [op.rows as u32, op.cols as u32, loss_code(op.kind), fused];

@@ -8,7 +8,9 @@
 //! A training step is recorded into one command encoder and sent as one
 //! submission; loss and metrics come back through an asynchronous read, the
 //! only point where the host waits. When no adapter is available,
-//! [`GpuBackend::new`] returns an error and the caller keeps the CPU backend.
+//! [`GpuBackend::new`] returns an error; [`AutoModel`] handles that for you,
+//! moving to the CPU backend (weights and optimizer state included) when
+//! the GPU is missing or lost, and saying why.
 //!
 //! ```no_run
 //! use neuroglow_core::{Model, ModelSpec};
@@ -20,7 +22,9 @@
 //! # Ok(()) }
 //! ```
 
+mod alloc;
 mod backend;
+mod fallback;
 mod kernels;
 mod layout;
 mod lstm;
@@ -28,4 +32,6 @@ mod matmul;
 mod params;
 mod recorder;
 
+pub use alloc::Allocations;
 pub use backend::{GpuBackend, GpuBuffer, GpuUnavailable};
+pub use fallback::{AutoModel, Engine};

@@ -5,6 +5,8 @@
 
 use std::num::NonZeroU64;
 
+use crate::alloc::Allocator;
+
 /// WebGPU's default `minUniformBufferOffsetAlignment`.
 const SLOT: usize = 256;
 const SLOTS_PER_CHUNK: usize = 1024;
@@ -18,17 +20,13 @@ pub struct ParamArena {
 
 impl ParamArena {
     /// Stores `words` in the next free slot and returns its binding.
-    pub fn push(&mut self, device: &wgpu::Device, words: &[u32]) -> wgpu::BufferBinding<'_> {
+    pub fn push(&mut self, allocator: &Allocator, words: &[u32]) -> wgpu::BufferBinding<'_> {
         assert!(words.len() * 4 <= SLOT, "kernel parameters fit one slot");
         let slot = self.staged.len() / SLOT;
         let (chunk, within) = (slot / SLOTS_PER_CHUNK, slot % SLOTS_PER_CHUNK);
         if chunk == self.chunks.len() {
-            self.chunks.push(device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("kernel parameters"),
-                size: (SLOT * SLOTS_PER_CHUNK) as u64,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            }));
+            let usage = wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST;
+            self.chunks.push(allocator.create("kernel parameters", (SLOT * SLOTS_PER_CHUNK) as u64, usage));
         }
         let start = self.staged.len();
         self.staged.resize(start + SLOT, 0);

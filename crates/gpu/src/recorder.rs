@@ -1,6 +1,7 @@
 //! Records kernel dispatches and copies into one command encoder per
 //! submission, in the manner of wgpu's `repeated_compute` example.
 
+use crate::alloc::Allocator;
 use crate::kernels::{Kernel, Kernels};
 use crate::params::ParamArena;
 
@@ -12,6 +13,7 @@ const MAX_GROUPS: usize = 65_535;
 pub struct Recorder {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
+    pub allocator: Allocator,
     kernels: Kernels,
     params: ParamArena,
     encoder: Option<wgpu::CommandEncoder>,
@@ -19,7 +21,8 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(device: wgpu::Device, queue: wgpu::Queue) -> Self {
-        Self { device, queue, kernels: Kernels::default(), params: ParamArena::default(), encoder: None }
+        let allocator = Allocator::new(device.clone());
+        Self { device, queue, allocator, kernels: Kernels::default(), params: ParamArena::default(), encoder: None }
     }
 
     pub fn encoder(&mut self) -> &mut wgpu::CommandEncoder {
@@ -40,7 +43,7 @@ impl Recorder {
     /// Runs a kernel on an explicit grid of workgroups.
     pub fn dispatch(&mut self, kernel: Kernel, params: &[u32], buffers: &[(u32, &wgpu::Buffer)], groups: [u32; 2]) {
         let pipeline = self.kernels.pipeline(&self.device, kernel).clone();
-        let params = self.params.push(&self.device, params);
+        let params = self.params.push(&self.allocator, params);
         let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::Buffer(params) }];
         entries.extend(
             buffers

@@ -5,6 +5,8 @@
 
 mod common;
 
+use neuroglow_core::determinism::{reference_data, REFERENCE_SPEC};
+
 use neuroglow_core::CpuBackend;
 use neuroglow_gpu::GpuBackend;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -14,8 +16,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen_test]
 async fn webgpu_trains_an_lstm_as_the_cpu_does() {
     let gpu = GpuBackend::new().await.expect("Chromium started with --enable-unsafe-webgpu offers an adapter");
-    let data = common::padded_sequences();
-    let cpu = common::train(common::LSTM_SPEC, &data, CpuBackend::new()).await;
-    let gpu = common::train(common::LSTM_SPEC, &data, gpu).await;
+    let data = reference_data();
+    let cpu = common::train(REFERENCE_SPEC, &data, CpuBackend::new()).await;
+    let gpu = common::train(REFERENCE_SPEC, &data, gpu).await;
     common::assert_same_training(&cpu, &gpu);
 }

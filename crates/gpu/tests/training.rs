@@ -4,8 +4,12 @@
 
 mod common;
 
+use neuroglow_core::determinism::{reference_data, REFERENCE_SPEC};
+
 use neuroglow_core::data::synthetic;
-use neuroglow_core::{Backend, CpuBackend};
+use std::ops::ControlFlow;
+
+use neuroglow_core::{Backend, CpuBackend, FitOptions, Model, ModelSpec};
 use neuroglow_gpu::GpuBackend;
 use pollster::block_on;
 
@@ -16,9 +20,9 @@ fn gpu() -> GpuBackend {
 
 #[test]
 fn lstm_with_masking_dropout_and_regularization_trains_as_on_the_cpu() {
-    let data = common::padded_sequences();
-    let cpu = block_on(common::train(common::LSTM_SPEC, &data, CpuBackend::new()));
-    let gpu = block_on(common::train(common::LSTM_SPEC, &data, gpu()));
+    let data = reference_data();
+    let cpu = block_on(common::train(REFERENCE_SPEC, &data, CpuBackend::new()));
+    let gpu = block_on(common::train(REFERENCE_SPEC, &data, gpu()));
     common::assert_same_training(&cpu, &gpu);
 }
 
@@ -34,6 +38,17 @@ fn mlp_with_softmax_and_momentum_trains_as_on_the_cpu() {
     let cpu = block_on(common::train(spec, &data, CpuBackend::new()));
     let gpu = block_on(common::train(spec, &data, gpu()));
     common::assert_same_training(&cpu, &gpu);
+}
+
+#[test]
+fn gpu_memory_stays_flat_over_many_steps() {
+    let mut model = Model::new(ModelSpec::from_json(REFERENCE_SPEC).unwrap(), gpu()).unwrap();
+    let data = reference_data();
+    let options = |epochs| FitOptions { epochs, batch_size: 16, validation_split: 0.25, ..FitOptions::default() };
+    block_on(model.fit(&data, None, &options(1), &mut |_| ControlFlow::Continue(()))).unwrap();
+    let warm = model.backend().allocations();
+    block_on(model.fit(&data, None, &options(40), &mut |_| ControlFlow::Continue(()))).unwrap();
+    assert_eq!(model.backend().allocations(), warm, "120 more training steps created GPU buffers");
 }
 
 #[test]

@@ -1,31 +1,10 @@
 //! Seeded training runs shared by the native and the browser tests.
+#![allow(dead_code)] // each test binary uses its own part of this module
 
 use std::ops::ControlFlow;
 
 use neuroglow_core::data::Dataset;
-use neuroglow_core::rng::Rng;
-use neuroglow_core::{Backend, FitOptions, History, Model, ModelSpec, Tensor};
-
-/// Embedding with padding → two LSTMs with dropout between → a regularized
-/// dense layer → sigmoid; Adam with clipping. Every kernel takes part.
-pub const LSTM_SPEC: &str = r#"{"input_shape": [10], "seed": 3, "loss": "binary_crossentropy",
-    "optimizer": {"type": "adam", "learning_rate": 0.01, "global_clipnorm": 1.0},
-    "layers": [
-        {"type": "embedding", "input_dim": 30, "output_dim": 6, "mask_zero": true},
-        {"type": "lstm", "units": 8, "return_sequences": true},
-        {"type": "dropout", "rate": 0.25},
-        {"type": "lstm", "units": 8},
-        {"type": "dense", "units": 4, "activation": "tanh", "kernel_regularizer": {"l2": 0.001}},
-        {"type": "dense", "units": 1, "activation": "sigmoid"}]}"#;
-
-/// Sequences with three padding steps in front; the label depends on the last id.
-pub fn padded_sequences() -> Dataset {
-    let mut rng = Rng::new(7);
-    let (n, time) = (64, 10);
-    let x: Vec<f32> = (0..n * time).map(|i| if i % time < 3 { 0.0 } else { rng.below(30) as f32 }).collect();
-    let y: Vec<f32> = (0..n).map(|i| (x[i * time + time - 1] > 15.0) as u8 as f32).collect();
-    Dataset::new(Tensor::new(vec![n, time], x).unwrap(), Tensor::new(vec![n, 1], y).unwrap()).unwrap()
-}
+use neuroglow_core::{Backend, FitOptions, History, Model, ModelSpec};
 
 /// Three epochs with a validation split; the history and all final weights.
 pub async fn train<B: Backend + 'static>(spec: &str, data: &Dataset, backend: B) -> (History, Vec<f32>) {
