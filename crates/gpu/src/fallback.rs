@@ -10,10 +10,10 @@ use neuroglow_core::{CpuBackend, Error, FitOptions, History, Metrics, Model, Pro
 
 use crate::GpuBackend;
 
-/// The model on the backend it currently runs on.
+/// The model on the backend it currently runs on (boxed: models are large).
 pub enum Engine {
-    Gpu(Model<GpuBackend>),
-    Cpu(Model<CpuBackend>),
+    Gpu(Box<Model<GpuBackend>>),
+    Cpu(Box<Model<CpuBackend>>),
 }
 
 /// Runs `$body` with `$model` bound to whichever model the engine holds.
@@ -54,8 +54,8 @@ impl AutoModel {
     pub async fn new(mut model: Model<CpuBackend>) -> Result<Self> {
         let saved = model.training_state().await?;
         let (engine, fallback) = match Self::on_gpu(&model, &saved).await {
-            Ok(gpu) => (Engine::Gpu(gpu), None),
-            Err(why) => (Engine::Cpu(model), Some(why)),
+            Ok(gpu) => (Engine::Gpu(Box::new(gpu)), None),
+            Err(why) => (Engine::Cpu(Box::new(model)), Some(why)),
         };
         Ok(Self { engine, fallback, saved })
     }
@@ -63,7 +63,7 @@ impl AutoModel {
     /// Keeps `model` on the CPU, for users who choose it.
     pub async fn on_cpu(mut model: Model<CpuBackend>, why: &str) -> Result<Self> {
         let saved = model.training_state().await?;
-        Ok(Self { engine: Engine::Cpu(model), fallback: Some(why.into()), saved })
+        Ok(Self { engine: Engine::Cpu(Box::new(model)), fallback: Some(why.into()), saved })
     }
 
     async fn on_gpu(
@@ -97,7 +97,7 @@ impl AutoModel {
         let spec = on_model!(&self.engine, m => m.spec().clone());
         let mut cpu = Model::new(spec, CpuBackend::new())?;
         cpu.load_training_state(&self.saved)?;
-        self.engine = Engine::Cpu(cpu);
+        self.engine = Engine::Cpu(Box::new(cpu));
         self.fallback = Some(format!("{why} — training on CPU"));
         Ok(())
     }

@@ -91,7 +91,11 @@ pub fn cargo_tools() -> Result {
 
 /// The npm packages in `tests/package.json`: wasm-opt (binaryen) and playwright-core.
 pub fn npm_tools() -> Result {
-    let dir = root().join("tests");
+    npm_install(&root().join("tests"))
+}
+
+/// `npm ci` in `dir` unless its node_modules is newer than its lockfile.
+pub fn npm_install(dir: &std::path::Path) -> Result {
     let installed = dir.join("node_modules/.package-lock.json");
     let fresh = match (std::fs::metadata(&installed), std::fs::metadata(dir.join("package-lock.json"))) {
         (Ok(i), Ok(l)) => i.modified().ok() >= l.modified().ok(),
@@ -101,8 +105,8 @@ pub fn npm_tools() -> Result {
         if version_of("npm").is_none() {
             return Err("npm is missing: install Node.js 18 or newer (Debian: apt-get install nodejs npm)".into());
         }
-        step("installing npm tools (binaryen, playwright-core)");
-        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
+        step(&format!("installing npm packages in {}", dir.strip_prefix(root()).unwrap_or(dir).display()));
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))?;
     }
     Ok(())
 }

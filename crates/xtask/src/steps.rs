@@ -88,20 +88,17 @@ pub fn test() -> Result {
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner"))?;
 
     step("wasm32 tests (headless Chromium, WebGPU on SwiftShader)");
+    let wasm_test = ["test", "--target", "wasm32-unknown-unknown", "--test"];
     run(cargo()
-        .args([
-            "test",
-            "-p",
-            "neuroglow-core",
-            "-p",
-            "neuroglow-gpu",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--test",
-            "browser",
-        ])
+        .args(wasm_test)
+        .args(["browser", "-p", "neuroglow-core", "-p", "neuroglow-gpu"])
         .env("NEUROGLOW_NATIVE_TOKEN_FINGERPRINT", native_token_fingerprint()?.to_string())
-        .envs(browser_test_runner()?))?;
+        .envs(browser_test_runner(true)?))?;
+    step("wasm32 tests (headless Chromium without WebGPU: the CPU fallback)");
+    run(cargo()
+        .args(wasm_test)
+        .args(["browser_without_webgpu", "-p", "neuroglow-gpu"])
+        .envs(browser_test_runner(false)?))?;
 
     let dist = build_site()?;
     step("browser tests (headless Chromium)");
@@ -111,6 +108,27 @@ pub fn test() -> Result {
         .current_dir(root().join("tests"))
         .env("NEUROGLOW_URL", url)
         .env("CHROMIUM_FLAGS", CHROMIUM_FLAGS))
+}
+
+/// TensorFlow.js and its backends, from npm, for the comparison page.
+fn copy_tfjs(dir: &std::path::Path) -> Result {
+    setup::npm_install(&root().join("tests/bench"))?;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let modules = root().join("tests/bench/node_modules/@tensorflow");
+    let files = [
+        "tfjs/dist/tf.min.js",
+        "tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js",
+        "tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
+        "tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
+        "tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
+        "tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
+    ];
+    for file in files {
+        let from = modules.join(file);
+        let name = from.file_name().expect("a file name").to_owned();
+        std::fs::copy(&from, dir.join(name)).map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
+    }
+    Ok(())
 }
 
 /// The shipped BERT tokenizer's ids for the shipped sentiment sentences,
@@ -166,7 +184,10 @@ pub fn bench(args: &[String]) -> Result {
         .args(["--target", "web", "--no-typescript", "--out-dir"])
         .arg(&out)
         .arg(root().join("target/wasm32-unknown-unknown/release/neuroglow_bench.wasm")))?;
-    std::fs::copy(root().join("tests/bench/index.html"), out.join("index.html")).map_err(|e| e.to_string())?;
+    for page in ["index.html", "tfjs.html", "tfjs-bench.js"] {
+        std::fs::copy(root().join("tests/bench").join(page), out.join(page)).map_err(|e| e.to_string())?;
+    }
+    copy_tfjs(&out.join("tfjs"))?;
     step("browser benchmark (headless Chromium)");
     let url = server::serve(out)?;
     run(Command::new("node")
