@@ -1,7 +1,7 @@
 // Embedding lookup and its gradient. The backward pass has no float
-// atomics to lean on, so the first position holding each id sums the
-// gradients of every position with that id: deterministic, and cheap for
-// the batch × sequence lengths of this playground.
+// atomics to lean on: `link_repeats` chains the positions that hold the same
+// id (each to the next one), then the first position of each chain sums the
+// gradients along it. Deterministic, and each gradient value is read once.
 
 struct Params {
     count: u32,
@@ -17,6 +17,11 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> mask: array<f32>;
 @group(0) @binding(5) var<storage, read> grad_out: array<f32>;
 @group(0) @binding(6) var<storage, read_write> grad_table: array<f32>;
+// [count] the next position with the same id (or NONE), then [count] 1 where
+// an earlier position has the same id. The second half must be zeroed first.
+@group(0) @binding(7) var<storage, read_write> links: array<u32>;
+
+const NONE: u32 = 0xffffffffu;
 
 // The table row of an id, or -1 outside the vocabulary.
 fn row_of(id: f32) -> i32 {
@@ -45,6 +50,26 @@ fn embedding_forward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_
     }
 }
 
+@compute @workgroup_size(256)
+fn link_repeats(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = flat_index(id, groups);
+    if (i >= p.count) {
+        return;
+    }
+    var next = NONE;
+    for (var j = i + 1u; j < p.count; j++) {
+        if (ids[j] == ids[i]) {
+            next = j;
+            break;
+        }
+    }
+    links[i] = next;
+    if (next != NONE) {
+        // Only position i links to `next`, so no other invocation writes here.
+        links[p.count + next] = 1u;
+    }
+}
+
 // grad_table must be zeroed first.
 @compute @workgroup_size(256)
 fn embedding_backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
@@ -55,19 +80,12 @@ fn embedding_backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num
     let i = e / p.dim;
     let d = e % p.dim;
     let row = row_of(ids[i]);
-    if (row < 0) {
+    if (row < 0 || links[p.count + i] != 0u) {
         return;
     }
-    for (var earlier = 0u; earlier < i; earlier++) {
-        if (ids[earlier] == ids[i]) {
-            return;
-        }
-    }
     var sum = 0.0;
-    for (var j = i; j < p.count; j++) {
-        if (ids[j] == ids[i]) {
-            sum += grad_out[j * p.dim + d];
-        }
+    for (var j = i; j != NONE; j = links[j]) {
+        sum += grad_out[j * p.dim + d];
     }
     grad_table[u32(row) * p.dim + d] = sum;
 }

@@ -1,4 +1,5 @@
-// The 2-D lab trains a small MLP in wasm on the CPU backend and the loss falls.
+// The 2-D lab trains a small MLP and the loss falls: on WebGPU (SwiftShader)
+// when Chromium offers it, else on the CPU in wasm, with the reason shown.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openBrowser, openPage, screenshotDir } from './browser.mjs';
@@ -12,8 +13,10 @@ for (const webgpu of [false, true]) {
 
     test(`the circle MLP trains in the browser and its loss falls`, async () => {
       const { page, errors } = await openPage(context, '/');
-      await page.locator('[data-backend]').waitFor();
-      assert.equal(await page.locator('[data-backend]').getAttribute('data-backend'), 'cpu');
+      const badge = page.locator('[data-backend]');
+      await badge.waitFor();
+      assert.equal(await badge.getAttribute('data-backend'), webgpu ? 'webgpu' : 'cpu');
+      if (!webgpu) assert.match(await badge.textContent(), /no usable GPU/);
 
       // Watch for main-thread tasks over 100 ms while training.
       await page.evaluate(() => {
@@ -37,6 +40,17 @@ for (const webgpu of [false, true]) {
       const longTasks = await page.evaluate(() => window.__longTasks);
       assert.deepEqual(longTasks.filter((d) => d > 100), [], 'the page froze while training');
       await page.screenshot({ path: `${screenshotDir}lab-${webgpu ? 'webgpu' : 'cpu'}.png` });
+      assert.deepEqual(errors, []);
+    });
+
+    test(`?backend=cpu trains on the CPU and says so`, async () => {
+      const { page, errors } = await openPage(context, '/?backend=cpu');
+      const badge = page.locator('[data-backend]');
+      await badge.waitFor();
+      assert.equal(await badge.getAttribute('data-backend'), 'cpu');
+      assert.match(await badge.textContent(), /\?backend=cpu/);
+      await page.click('#step');
+      await page.waitForFunction(() => Number(document.querySelector('#stats').dataset.epoch) === 1);
       assert.deepEqual(errors, []);
     });
 

@@ -1,8 +1,9 @@
 //! The 2-D lab: pick a toy dataset and a network, press play, and watch the
-//! decision boundary form and the loss fall. Training runs in short chunks (one
-//! epoch each) that yield to the browser in between, so the page stays responsive.
+//! decision boundary form and the loss fall. Training runs on WebGPU when the
+//! browser offers it (else on the CPU, saying why), in short chunks (one epoch
+//! each) that yield to the browser in between, so the page stays responsive.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
 
 use leptos::prelude::*;
@@ -11,10 +12,11 @@ use neuroglow_core::data::{synthetic, Dataset};
 use neuroglow_core::layers::{LayerConfig, LayerKind};
 use neuroglow_core::optim::OptimizerConfig;
 use neuroglow_core::{Activation, CpuBackend, FitOptions, LossKind, Model, ModelSpec};
+use neuroglow_gpu::{AutoModel, Engine};
 
 use crate::chart::LossChart;
 use crate::heatmap;
-use crate::runtime::{now_ms, yield_to_browser};
+use crate::runtime::{now_ms, query_parameter, yield_to_browser};
 
 const POINTS: usize = 400;
 const TEST_FRACTION: f32 = 0.5;
@@ -34,13 +36,15 @@ struct Settings {
 /// The model and data being trained. Kept outside the reactive system: the
 /// engine is not `Send`, and only this module's code touches it.
 struct Session {
-    model: Model<CpuBackend>,
+    model: AutoModel,
     train: Dataset,
     test: Dataset,
 }
 
 thread_local! {
     static SESSION: RefCell<Option<Session>> = const { RefCell::new(None) };
+    /// Counts session rebuilds, so a slow one that finishes late is dropped.
+    static GENERATION: Cell<u64> = const { Cell::new(0) };
 }
 
 fn make_dataset(s: &Settings) -> Dataset {
@@ -82,11 +86,33 @@ fn model_spec(s: &Settings, hidden: &[usize]) -> ModelSpec {
     }
 }
 
-fn new_session(s: &Settings) -> Result<Session, String> {
+/// Where the model trains, for the badge.
+#[derive(Clone, PartialEq)]
+struct BackendInfo {
+    /// `webgpu` or `cpu`, as the badge's `data-backend`.
+    kind: &'static str,
+    label: String,
+    /// Why the CPU, when it is.
+    reason: Option<String>,
+}
+
+async fn new_session(s: &Settings) -> Result<(Session, BackendInfo), String> {
     let hidden = parse_hidden(&s.hidden)?;
     let model = Model::new(model_spec(s, &hidden), CpuBackend::new()).map_err(|e| e.to_string())?;
+    // `?backend=cpu` keeps training on the CPU; anything else prefers WebGPU.
+    let model = match query_parameter("backend").as_deref() {
+        Some("cpu") => AutoModel::on_cpu(model, "CPU chosen with ?backend=cpu").await,
+        _ => AutoModel::new(model).await,
+    }
+    .map_err(|e| e.to_string())?;
     let (train, test) = make_dataset(s).shuffle_split(TEST_FRACTION, s.seed).map_err(|e| e.to_string())?;
-    Ok(Session { model, train, test })
+    let info = match model.engine() {
+        Engine::Gpu(_) => BackendInfo { kind: "webgpu", label: "GPU (WebGPU)".into(), reason: None },
+        Engine::Cpu(_) => {
+            BackendInfo { kind: "cpu", label: "CPU (WebAssembly)".into(), reason: model.fallback().map(String::from) }
+        }
+    };
+    Ok((Session { model, train, test }, info))
 }
 
 /// Per-epoch numbers shown on the page.
@@ -99,7 +125,14 @@ struct Progress {
 
 /// One epoch of training plus the test loss and the heatmap's predictions.
 async fn train_epoch(session: &mut Session) -> Result<(f32, f32, Vec<f32>), String> {
-    let options = FitOptions { epochs: 1, batch_size: BATCH_SIZE, clock: now_ms, ..FitOptions::default() };
+    // Metrics are read back once per epoch: no GPU round trip per batch.
+    let options = FitOptions {
+        epochs: 1,
+        batch_size: BATCH_SIZE,
+        clock: now_ms,
+        readback_every: usize::MAX,
+        ..FitOptions::default()
+    };
     let history = session.model.fit(&session.train, None, &options, &mut |_| ControlFlow::Continue(())).await;
     let train_loss = history.map_err(|e| e.to_string())?.epochs[0].loss;
     let test = session.model.evaluate(&session.test, 256).await.map_err(|e| e.to_string())?;
@@ -122,6 +155,9 @@ pub fn Lab() -> impl IntoView {
     let (train_curve, set_train_curve) = signal(Vec::<f32>::new());
     let (test_curve, set_test_curve) = signal(Vec::<f32>::new());
     let (error, set_error) = signal(None::<String>);
+    let (backend, set_backend) = signal(None::<BackendInfo>);
+    // False while a session is being built (opening the GPU takes a moment).
+    let (ready, set_ready) = signal(false);
     let canvas = NodeRef::<leptos::html::Canvas>::new();
 
     let redraw = move |predictions: &[f32]| {
@@ -141,27 +177,38 @@ pub fn Lab() -> impl IntoView {
         set_progress.set(None);
         set_train_curve.set(Vec::new());
         set_test_curve.set(Vec::new());
-        match new_session(&s) {
-            Ok(session) => {
-                SESSION.with(|cell| *cell.borrow_mut() = Some(session));
-                set_error.set(None);
-                spawn_local(async move {
-                    let Some(mut session) = SESSION.with(|c| c.borrow_mut().take()) else { return };
+        SESSION.with(|cell| *cell.borrow_mut() = None);
+        set_ready.set(false);
+        let generation = GENERATION.with(|g| g.replace(g.get() + 1) + 1);
+        spawn_local(async move {
+            let built = new_session(&s).await;
+            if GENERATION.with(Cell::get) != generation {
+                return;
+            }
+            match built {
+                Ok((mut session, info)) => {
+                    set_backend.set(Some(info));
+                    set_error.set(None);
                     let grid = session.model.predict(&heatmap::grid(), 400).await;
                     SESSION.with(|c| *c.borrow_mut() = Some(session));
+                    set_ready.set(true);
                     if let Ok(grid) = grid {
                         redraw(&grid.data);
                     }
-                });
+                }
+                Err(message) => set_error.set(Some(message)),
             }
-            Err(message) => set_error.set(Some(message)),
-        }
+        });
     });
 
     let step = move || async move {
         // Take the session out while awaiting, so no borrow is held across a yield.
         let Some(mut session) = SESSION.with(|c| c.borrow_mut().take()) else { return false };
+        let generation = GENERATION.with(Cell::get);
         let result = train_epoch(&mut session).await;
+        if GENERATION.with(Cell::get) != generation {
+            return false; // the settings changed meanwhile: this session is gone
+        }
         SESSION.with(|c| *c.borrow_mut() = Some(session));
         match result {
             Ok((train_loss, test_loss, grid)) => {
@@ -202,9 +249,15 @@ pub fn Lab() -> impl IntoView {
         <header>
             <h1>"Neuroglow"</h1>
             <p class="tagline">"Train neural networks in your browser. Nothing leaves your machine."</p>
-            <span class="badge" data-backend="cpu" title="The WebGPU backend is on its way; this page trains on the CPU in WebAssembly.">
-                "CPU (WebAssembly)"
-            </span>
+            {move || backend.get().map(|b| {
+                let reason = b.reason.clone().map(|r| view! { <small class="reason">{format!(" — {r}")}</small> });
+                view! {
+                    <span class="badge" data-backend=b.kind title=b.reason.unwrap_or_default()>
+                        {b.label}
+                        {reason}
+                    </span>
+                }
+            })}
         </header>
         <main class="lab">
             <section class="controls" aria-label="Data and network">
@@ -242,10 +295,10 @@ pub fn Lab() -> impl IntoView {
                     </select>
                 </label>
                 <div class="buttons">
-                    <button id="play" on:click=play aria-pressed=move || running.get().to_string()>
+                    <button id="play" disabled=move || !ready.get() on:click=play aria-pressed=move || running.get().to_string()>
                         {move || if running.get() { "Pause" } else { "Train" }}
                     </button>
-                    <button id="step" disabled=move || running.get() on:click=move |_| spawn_local(async move { step().await; })>"Step"</button>
+                    <button id="step" disabled=move || running.get() || !ready.get() on:click=move |_| spawn_local(async move { step().await; })>"Step"</button>
                     <button id="reset" on:click=reset>"Reset"</button>
                 </div>
                 <p class="error" role="alert">{move || error.get()}</p>

@@ -1,4 +1,4 @@
-//! Small bridges to the browser: time and yielding to the event loop.
+//! Small bridges to the browser: time, the page's URL, and yielding to the event loop.
 
 use wasm_bindgen::{closure::Closure, JsCast};
 
@@ -18,4 +18,10 @@ pub async fn yield_to_browser() {
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The value of `?name=…` in the page's URL.
+pub fn query_parameter(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
 }

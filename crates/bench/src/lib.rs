@@ -76,7 +76,7 @@ impl Timing {
 }
 
 /// Random inputs and one-hot (or 0/1) targets of the workload's shapes.
-fn batch_data<B: Backend + 'static>(model: &Model<B>, batch: usize) -> (Vec<f32>, Vec<f32>) {
+pub fn batch_data<B: Backend + 'static>(model: &Model<B>, batch: usize) -> (Vec<f32>, Vec<f32>) {
     let mut rng = Rng::new(42);
     let spec = model.spec();
     let vocab = spec.layers[0].kind.clone();

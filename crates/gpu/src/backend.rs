@@ -49,6 +49,8 @@ pub struct GpuBackend {
     placeholder: wgpu::Buffer,
     /// Per-row loss statistics: `[rows, 3]`, grown on demand.
     row_stats: GpuBuffer,
+    /// Chains of repeated ids for the embedding gradient: `[2, count]`, grown on demand.
+    links: GpuBuffer,
     /// The squared global gradient norm while clipping.
     norm: GpuBuffer,
     /// Where reads land before mapping, grown on demand.
@@ -99,11 +101,12 @@ impl GpuBackend {
             }
         });
         let info = adapter.get_info();
-        let name = if info.name.is_empty() { format!("{:?}", info.backend) } else { info.name };
+        // Browsers keep the adapter's name to themselves.
+        let name = if info.name.is_empty() { "WebGPU".to_string() } else { info.name };
         let gpu = Recorder::new(device, queue);
         let storage = |len: usize| storage_buffer(&gpu.allocator, len);
-        let (placeholder, row_stats, norm) = (storage(1).buffer, storage(0), storage(1));
-        Ok(Self { gpu, name, failure, placeholder, row_stats, norm, staging: None })
+        let (placeholder, row_stats, links, norm) = (storage(1).buffer, storage(0), storage(0), storage(1));
+        Ok(Self { gpu, name, failure, placeholder, row_stats, links, norm, staging: None })
     }
 
     /// The wgpu device, for callers that add their own work.
@@ -305,9 +308,14 @@ impl Backend for GpuBackend {
         vocab: usize,
         dim: usize,
     ) {
+        if self.links.len < 2 * count {
+            self.links = storage_buffer(&self.gpu.allocator, 2 * count);
+        }
         self.fill(grad_table, vocab * dim, 0.0);
+        crate::layout::fill(&mut self.gpu, &self.links.buffer, 2 * count, 0.0);
         let params = [count as u32, vocab as u32, dim as u32, 0];
-        let buffers = [(1, &ids.buffer), (5, &grad_out.buffer), (6, &grad_table.buffer)];
+        self.gpu.run(Kernel::LinkRepeats, &params, &[(1, &ids.buffer), (7, &self.links.buffer)], count);
+        let buffers = [(1, &ids.buffer), (5, &grad_out.buffer), (6, &grad_table.buffer), (7, &self.links.buffer)];
         self.gpu.run(Kernel::EmbeddingBackward, &params, &buffers, count * dim);
     }
 

@@ -204,9 +204,12 @@ fn regularization_clipping_and_optimizers() {
 
 #[test]
 fn lstm_forward_and_backward_through_time() {
-    let d = LstmDims { batch: 5, time: 7, input: 6, units: 9 };
-    let g4 = 4 * d.units;
-    for (return_sequences, masked) in [(false, true), (true, false), (true, true)] {
+    // Odd sizes, and the degenerate batch 1 of one step.
+    let cases = [(5, 7, 6, 9), (1, 1, 3, 4)].map(|(batch, time, input, units)| LstmDims { batch, time, input, units });
+    for (d, (return_sequences, masked)) in
+        cases.iter().flat_map(|&d| [(false, true), (true, false), (true, true)].map(|flags| (d, flags)))
+    {
+        let g4 = 4 * d.units;
         let out_len = if return_sequences { d.batch * d.time * d.units } else { d.batch * d.units };
         // Padding at the start of some sequences and in the middle of one.
         let mask: Vec<f32> =
@@ -220,7 +223,7 @@ fn lstm_forward_and_backward_through_time() {
             random(out_len, 23),
         ];
         let outputs = [out_len, d.input * g4, d.units * g4, g4, d.batch * d.time * d.input];
-        let what = format!("lstm, return_sequences {return_sequences}, masked {masked}");
+        let what = format!("lstm {d:?}, return_sequences {return_sequences}, masked {masked}");
         parity!(&what, inputs, outputs, 1e-4, |b, x| {
             let [input, kernel, recurrent, bias, mask, grad_output, output, gk, gr, gb, grad_input] = x else {
                 unreachable!()
