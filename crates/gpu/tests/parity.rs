@@ -1,7 +1,27 @@
 //! Every GPU kernel against the CPU backend (the reference, whose gradients
 //! are checked against finite differences in neuroglow-core), on odd shapes
 //! that straddle the kernels' tile and workgroup sizes. Natively this runs
-//! on whatever adapter wgpu finds: Mesa's lavapipe in CI.
+//! on whatever adapter wgpu finds (Mesa's lavapipe in CI); compiled to wasm32
+//! the same suite runs in headless Chromium on its WebGPU (SwiftShader).
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+/// Each test is an `async fn`: a `#[test]` natively (blocking on it) and a
+/// `#[wasm_bindgen_test]` in the browser (awaited, never blocking the page).
+macro_rules! tests {
+    ($(async fn $name:ident() $body:block)*) => {$(
+        #[cfg(not(target_arch = "wasm32"))]
+        #[test]
+        fn $name() {
+            pollster::block_on(async $body)
+        }
+
+        #[cfg(target_arch = "wasm32")]
+        #[wasm_bindgen_test::wasm_bindgen_test]
+        async fn $name() $body
+    )*};
+}
 
 use neuroglow_core::backend::{
     metric_slot, AdamStep, LossOp, LstmBackward, LstmBuffers, LstmDims, LstmForward, LstmGrads, LstmWeights,
@@ -11,8 +31,9 @@ use neuroglow_core::rng::Rng;
 use neuroglow_core::{Activation, Backend, CpuBackend, LossKind};
 use neuroglow_gpu::GpuBackend;
 
-fn gpu() -> GpuBackend {
-    pollster::block_on(GpuBackend::new())
+async fn gpu() -> GpuBackend {
+    GpuBackend::new()
+        .await
         .unwrap_or_else(|e| panic!("{e}; install Mesa's Vulkan drivers (`apt-get install mesa-vulkan-drivers`)"))
 }
 
@@ -23,7 +44,7 @@ fn random(len: usize, seed: u64) -> Vec<f32> {
 
 /// Writes `inputs` into fresh buffers, adds zeroed buffers of `outputs`
 /// lengths, runs `op` on all of them, and reads every buffer back.
-fn run<B: Backend>(
+async fn run<B: Backend>(
     backend: &mut B,
     inputs: &[Vec<f32>],
     outputs: &[usize],
@@ -39,11 +60,15 @@ fn run<B: Backend>(
     op(backend, &mut buffers);
     backend.submit();
     let lens: Vec<usize> = inputs.iter().map(Vec::len).chain(outputs.iter().copied()).collect();
-    buffers.iter().zip(lens).map(|(b, len)| pollster::block_on(backend.read(b, len)).unwrap()).collect()
+    let mut values = Vec::new();
+    for (buffer, len) in buffers.iter().zip(lens) {
+        values.push(backend.read(buffer, len).await.unwrap());
+    }
+    values
 }
 
 /// Runs the same operation on the CPU and the GPU and compares every buffer.
-fn same_on_both(
+async fn same_on_both(
     what: &str,
     inputs: &[Vec<f32>],
     outputs: &[usize],
@@ -51,8 +76,8 @@ fn same_on_both(
     op_cpu: impl FnOnce(&mut CpuBackend, &mut [Vec<f32>]),
     op_gpu: impl FnOnce(&mut GpuBackend, &mut [neuroglow_gpu::GpuBuffer]),
 ) {
-    let expected = run(&mut CpuBackend::new(), inputs, outputs, op_cpu);
-    let found = run(&mut gpu(), inputs, outputs, op_gpu);
+    let expected = run(&mut CpuBackend::new(), inputs, outputs, op_cpu).await;
+    let found = run(&mut gpu().await, inputs, outputs, op_gpu).await;
     for (i, (e, f)) in expected.iter().zip(&found).enumerate() {
         assert_close(&format!("{what}, buffer {i}"), e, f, tolerance);
     }
@@ -69,12 +94,12 @@ fn assert_close(what: &str, expected: &[f32], found: &[f32], tolerance: f32) {
 /// `(backend, buffers)` and is instantiated for each backend type.
 macro_rules! parity {
     ($what:expr, $inputs:expr, $outputs:expr, $tolerance:expr, |$b:ident, $bufs:ident| $body:block) => {
-        same_on_both($what, &$inputs, &$outputs, $tolerance, |$b, $bufs| $body, |$b, $bufs| $body)
+        same_on_both($what, &$inputs, &$outputs, $tolerance, |$b, $bufs| $body, |$b, $bufs| $body).await
     };
 }
 
-#[test]
-fn matmul_with_every_transpose_and_accumulation() {
+tests! {
+async fn matmul_with_every_transpose_and_accumulation() {
     for (m, k, n) in [(37, 70, 65), (1, 128, 512), (130, 3, 2)] {
         for (ta, tb, acc) in [(false, false, false), (true, false, false), (false, true, true), (true, true, true)] {
             let mut spec = MatmulSpec::new(m, k, n);
@@ -88,8 +113,7 @@ fn matmul_with_every_transpose_and_accumulation() {
     }
 }
 
-#[test]
-fn dense_activations_forward_and_backward() {
+async fn dense_activations_forward_and_backward() {
     let (rows, cols) = (67, 13);
     for activation in [Activation::Linear, Activation::Relu, Activation::Tanh, Activation::Sigmoid, Activation::Softmax]
     {
@@ -108,8 +132,7 @@ fn dense_activations_forward_and_backward() {
     });
 }
 
-#[test]
-fn reductions_transposes_and_fills() {
+async fn reductions_transposes_and_fills() {
     let (a, bb, f) = (9, 70, 5);
     parity!(
         "column sums, swap, fill, copy",
@@ -126,8 +149,7 @@ fn reductions_transposes_and_fills() {
     );
 }
 
-#[test]
-fn embedding_lookup_mask_and_scatter() {
+async fn embedding_lookup_mask_and_scatter() {
     let (count, vocab, dim) = (300, 23, 7);
     let mut rng = Rng::new(9);
     // Repeated ids, padding 0, and ids outside the vocabulary.
@@ -140,8 +162,7 @@ fn embedding_lookup_mask_and_scatter() {
     });
 }
 
-#[test]
-fn dropout_draws_the_same_mask() {
+async fn dropout_draws_the_same_mask() {
     let len = 1000;
     parity!("dropout", [random(len, 12)], [len], 1e-6, |b, x| {
         let [input, output] = x else { unreachable!() };
@@ -149,8 +170,7 @@ fn dropout_draws_the_same_mask() {
     });
 }
 
-#[test]
-fn losses_gradients_and_metrics() {
+async fn losses_gradients_and_metrics() {
     let (rows, cols) = (300, 5);
     let cases = [
         (LossKind::BinaryCrossentropy, Activation::Sigmoid),
@@ -185,8 +205,7 @@ fn losses_gradients_and_metrics() {
     }
 }
 
-#[test]
-fn regularization_clipping_and_optimizers() {
+async fn regularization_clipping_and_optimizers() {
     let len = 1500;
     let inputs = [random(len, 15), random(len, 16), random(len, 17), random(len, 18).iter().map(|v| v.abs()).collect()];
     let regularizer = Regularizer { l1: 0.01, l2: 0.02 };
@@ -202,8 +221,7 @@ fn regularization_clipping_and_optimizers() {
     });
 }
 
-#[test]
-fn lstm_forward_and_backward_through_time() {
+async fn lstm_forward_and_backward_through_time() {
     // Odd sizes, and the degenerate batch 1 of one step.
     let cases = [(5, 7, 6, 9), (1, 1, 3, 4)].map(|(batch, time, input, units)| LstmDims { batch, time, input, units });
     for (d, (return_sequences, masked)) in
@@ -252,4 +270,5 @@ fn lstm_forward_and_backward_through_time() {
             });
         });
     }
+}
 }

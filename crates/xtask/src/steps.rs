@@ -91,8 +91,13 @@ pub fn test() -> Result {
     let wasm_test = ["test", "--target", "wasm32-unknown-unknown", "--test"];
     run(cargo()
         .args(wasm_test)
-        .args(["browser", "-p", "neuroglow-core", "-p", "neuroglow-gpu"])
+        .args(["browser", "-p", "neuroglow-core"])
         .env("NEUROGLOW_NATIVE_TOKEN_FINGERPRINT", native_token_fingerprint()?.to_string())
+        .envs(browser_test_runner(true)?))?;
+    // Every kernel's CPU parity, and whole training runs, on the browser's WebGPU.
+    run(cargo()
+        .args(wasm_test)
+        .args(["browser", "--test", "parity", "-p", "neuroglow-gpu"])
         .envs(browser_test_runner(true)?))?;
     step("wasm32 tests (headless Chromium without WebGPU: the CPU fallback)");
     run(cargo()
