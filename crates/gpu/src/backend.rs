@@ -27,11 +27,16 @@ impl GpuBuffer {
 
 /// Why no GPU backend could be made; the caller falls back to the CPU.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GpuUnavailable(pub String);
+pub struct GpuUnavailable {
+    /// In plain words, for the page.
+    pub reason: String,
+    /// What wgpu said, for logs and bug reports.
+    pub detail: String,
+}
 
 impl std::fmt::Display for GpuUnavailable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "no usable GPU: {}", self.0)
+        write!(f, "no usable GPU: {}", self.reason)
     }
 }
 
@@ -71,7 +76,10 @@ impl GpuBackend {
                 ..Default::default()
             })
             .await
-            .map_err(|e| GpuUnavailable(format!("no adapter ({e})")))?;
+            .map_err(|e| GpuUnavailable {
+                reason: "this browser or system offers no WebGPU adapter".into(),
+                detail: e.to_string(),
+            })?;
         Self::from_adapter(&adapter).await
     }
 
@@ -84,7 +92,7 @@ impl GpuBackend {
                 ..Default::default()
             })
             .await
-            .map_err(|e| GpuUnavailable(format!("the adapter refused a device ({e})")))?;
+            .map_err(|e| GpuUnavailable { reason: "the GPU refused to open a device".into(), detail: e.to_string() })?;
         let failure = Arc::new(Mutex::new(Failure::default()));
         let on_error = failure.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
