@@ -56,8 +56,3 @@ pub fn fit_normalizer(model: &mut Model<CpuBackend>, data: &Dataset, validation_
     model.set_preprocessing(vec![Preprocessor::fit_z_score(&train.x)]);
     Ok(())
 }
-
-/// Applies the model's stored preprocessing to raw features.
-pub fn preprocess(model: &Model<CpuBackend>, x: &mut Tensor) -> Result<(), String> {
-    model.spec().preprocessing.iter().try_for_each(|p| p.apply(x)).map_err(|e| e.to_string())
-}

@@ -6,6 +6,7 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use neuroglow_core::train::{keras_fields, per_step_label};
 use neuroglow_core::{BatchProgress, EpochLog, Metrics};
 
 const BAR_WIDTH: usize = 30;
@@ -35,7 +36,7 @@ impl KerasLog {
         }
         if let Some(bar) = &self.bar {
             bar.set_position(p.batch as u64);
-            bar.set_message(metric_fields(&p.metrics, None));
+            bar.set_message(keras_fields(&p.metrics, None));
         }
     }
 
@@ -55,35 +56,16 @@ pub fn epoch_line(log: &EpochLog) -> String {
     let validation = log.val_loss.map(|loss| Metrics { loss, accuracy: log.val_accuracy, examples: 0 });
     format!(
         "{steps}/{steps} [{bar}] - {secs}s {per_step} - {}",
-        metric_fields(&metrics, validation.as_ref()),
+        keras_fields(&metrics, validation.as_ref()),
         steps = log.steps,
         secs = log.seconds.round() as u64,
-        per_step = per_step(log.ms_per_step),
+        per_step = per_step_label(log.ms_per_step),
     )
 }
 
 /// `loss: 0.1234 - accuracy: 0.9876`, for `evaluate`.
 pub fn metrics_line(metrics: &Metrics) -> String {
-    metric_fields(metrics, None)
-}
-
-fn metric_fields(train: &Metrics, validation: Option<&Metrics>) -> String {
-    let mut fields = vec![format!("loss: {:.4}", train.loss)];
-    fields.extend(train.accuracy.map(|a| format!("accuracy: {a:.4}")));
-    if let Some(v) = validation {
-        fields.push(format!("val_loss: {:.4}", v.loss));
-        fields.extend(v.accuracy.map(|a| format!("val_accuracy: {a:.4}")));
-    }
-    fields.join(" - ")
-}
-
-/// `10ms/step`, or `250us/step` below a millisecond, as Keras prints it.
-fn per_step(ms: f64) -> String {
-    if ms >= 1.0 {
-        format!("{}ms/step", ms.round() as u64)
-    } else {
-        format!("{}us/step", (ms * 1000.0).round() as u64)
-    }
+    keras_fields(metrics, None)
 }
 
 #[cfg(test)]

@@ -151,7 +151,7 @@ fn run(cli: Cli) -> Result<(), String> {
             if normalize {
                 dataset::fit_normalizer(&mut model, &dataset, validation_split)?;
             }
-            dataset::preprocess(&model, &mut dataset.x)?;
+            model.preprocess(&mut dataset.x).map_err(|e| e.to_string())?;
             let options = FitOptions { epochs, batch_size, validation_split, ..FitOptions::default() };
             let mut log = keras_log::KerasLog::new(epochs);
             pollster::block_on(model.fit(&dataset, None, &options, &mut |progress| {
@@ -171,7 +171,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Evaluate { model: dir, data, batch_size } => {
             let mut model = load_model(&dir)?;
             let mut dataset = dataset::labelled(&model, &read(&data.data)?, &data.csv_options())?;
-            dataset::preprocess(&model, &mut dataset.x)?;
+            model.preprocess(&mut dataset.x).map_err(|e| e.to_string())?;
             let metrics = pollster::block_on(model.evaluate(&dataset, batch_size)).map_err(|e| e.to_string())?;
             println!("{}", keras_log::metrics_line(&metrics));
             if matches!(model.spec().text_encoder, Some(TextEncoder::Chars { .. })) {
@@ -211,7 +211,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Predict { model: dir, data, batch_size } => {
             let mut model = load_model(&dir)?;
             let mut x = dataset::features(&model, &read(&data)?)?;
-            dataset::preprocess(&model, &mut x)?;
+            model.preprocess(&mut x).map_err(|e| e.to_string())?;
             let y = pollster::block_on(model.predict(&x, batch_size)).map_err(|e| e.to_string())?;
             for r in 0..y.rows() {
                 let row: Vec<String> = y.row(r).iter().map(|v| format!("{v:.6}")).collect();

@@ -2,7 +2,7 @@
 //! the model's softmax, append it, repeat.
 
 use crate::backend::Backend;
-use crate::data::text::TextEncoder;
+use crate::data::text::{CharVocab, TextEncoder};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::rng::Rng;
@@ -48,10 +48,56 @@ pub fn sample(probabilities: &[f32], sampling: &Sampling, rng: &mut Rng) -> usiz
     order[keep - 1]
 }
 
+/// A text being generated one character at a time, so that a caller can
+/// show each character as it comes and let the page breathe in between.
+pub struct Generation {
+    vocab: CharVocab,
+    maxlen: usize,
+    /// The prompt's ids, then every character chosen so far.
+    ids: Vec<usize>,
+    sampling: Sampling,
+    rng: Rng,
+}
+
+impl Generation {
+    /// Starts continuing `prompt` with `model`, which needs a character
+    /// encoder and a softmax over its vocabulary.
+    pub fn start<B: Backend + 'static>(model: &Model<B>, prompt: &str, sampling: Sampling) -> Result<Self> {
+        let Some(TextEncoder::Chars { vocab, maxlen }) = model.spec().text_encoder.clone() else {
+            return Err(Error::InvalidModel("generation needs a character model (a `chars` text encoder)".into()));
+        };
+        // Either one prediction per window, or one per position (use the last).
+        let per_window = [vocab.len()];
+        let per_position = [maxlen, vocab.len()];
+        if model.output_shape() != per_window && model.output_shape() != per_position {
+            return Err(Error::InvalidModel(format!(
+                "the model predicts {:?} values but its vocabulary has {} characters",
+                model.output_shape(),
+                vocab.len()
+            )));
+        }
+        let ids = vocab.encode(prompt);
+        Ok(Self { vocab, maxlen, ids, sampling, rng: Rng::new(sampling.seed) })
+    }
+
+    /// Chooses the next character.
+    pub async fn next_char<B: Backend + 'static>(&mut self, model: &mut Model<B>) -> Result<char> {
+        let maxlen = self.maxlen;
+        let window = &self.ids[self.ids.len().saturating_sub(maxlen)..];
+        let x = std::iter::repeat_n(0.0, maxlen - window.len()).chain(window.iter().map(|&i| i as f32)).collect();
+        let mut probabilities = model.predict(&Tensor::new(vec![1, maxlen], x)?, 1).await?;
+        // Id 0 stands for "unknown character": never produce it.
+        let mut p = probabilities.data.split_off(probabilities.data.len() - self.vocab.len());
+        p[0] = 0.0;
+        let next = sample(&p, &self.sampling, &mut self.rng);
+        self.ids.push(next);
+        Ok(self.vocab.decode(&[next]).chars().next().expect("one id, one character"))
+    }
+}
+
 impl<B: Backend + 'static> Model<B> {
     /// Continues `prompt` by `length` characters, calling `on_char` as each
-    /// one is chosen (so a page can stream them). Needs a model with a
-    /// character encoder and a softmax over its vocabulary.
+    /// one is chosen. See [`Generation`] to pace the work yourself.
     pub async fn generate(
         &mut self,
         prompt: &str,
@@ -59,32 +105,10 @@ impl<B: Backend + 'static> Model<B> {
         sampling: Sampling,
         on_char: &mut dyn FnMut(char),
     ) -> Result<String> {
-        let Some(TextEncoder::Chars { vocab, maxlen }) = self.spec().text_encoder.clone() else {
-            return Err(Error::InvalidModel("generation needs a character model (a `chars` text encoder)".into()));
-        };
-        // Either one prediction per window, or one per position (use the last).
-        let per_window = [vocab.len()];
-        let per_position = [maxlen, vocab.len()];
-        if self.output_shape() != per_window && self.output_shape() != per_position {
-            return Err(Error::InvalidModel(format!(
-                "the model predicts {:?} values but its vocabulary has {} characters",
-                self.output_shape(),
-                vocab.len()
-            )));
-        }
-        let mut ids = vocab.encode(prompt);
-        let mut rng = Rng::new(sampling.seed);
+        let mut generation = Generation::start(self, prompt, sampling)?;
         let mut out = String::with_capacity(length);
         for _ in 0..length {
-            let window = &ids[ids.len().saturating_sub(maxlen)..];
-            let x = std::iter::repeat_n(0.0, maxlen - window.len()).chain(window.iter().map(|&i| i as f32)).collect();
-            let mut probabilities = self.predict(&Tensor::new(vec![1, maxlen], x)?, 1).await?;
-            // Id 0 stands for "unknown character": never produce it.
-            let mut p = probabilities.data.split_off(probabilities.data.len() - vocab.len());
-            p[0] = 0.0;
-            let next = sample(&p, &sampling, &mut rng);
-            ids.push(next);
-            let ch = vocab.decode(&[next]).chars().next().expect("one id, one character");
+            let ch = generation.next_char(self).await?;
             on_char(ch);
             out.push(ch);
         }

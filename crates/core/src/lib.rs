@@ -32,6 +32,7 @@ pub mod backend;
 pub mod data;
 pub mod determinism;
 mod error;
+pub mod evaluation;
 mod finetune;
 pub mod generate;
 pub mod init;

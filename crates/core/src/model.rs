@@ -233,6 +233,12 @@ impl<B: Backend + 'static> Model<B> {
         encoder.encode(texts)
     }
 
+    /// Applies the stored input preprocessing (e.g. a fitted normalizer) to
+    /// raw features, as inference must before [`Model::predict`].
+    pub fn preprocess(&self, x: &mut Tensor) -> Result<()> {
+        self.spec.preprocessing.iter().try_for_each(|p| p.apply(x))
+    }
+
     /// Replaces the stored input preprocessing (e.g. a fitted normalizer).
     pub fn set_preprocessing(&mut self, preprocessing: Vec<Preprocessor>) {
         self.spec.preprocessing = preprocessing;

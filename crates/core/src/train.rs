@@ -46,7 +46,18 @@ pub struct FitOptions {
     pub readback_every: usize,
     /// Milliseconds from some fixed origin, for timing.
     pub clock: fn() -> f64,
+    /// Lets the caller's event loop run between batches (a browser page
+    /// passes a yield, so it can paint and take input while training runs on
+    /// the CPU). Called at most every [`PAUSE_EVERY_MS`] of `clock`.
+    pub pause: Option<Pause>,
 }
+
+/// A future the training loop awaits so that other work can run.
+pub type Pause = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
+/// How long training may run before it calls [`FitOptions::pause`]: well
+/// under the 50 ms that browsers count as a long task.
+pub const PAUSE_EVERY_MS: f64 = 30.0;
 
 impl Default for FitOptions {
     fn default() -> Self {
@@ -57,6 +68,7 @@ impl Default for FitOptions {
             shuffle: true,
             readback_every: 1,
             clock: default_clock,
+            pause: None,
         }
     }
 }
@@ -113,6 +125,26 @@ pub struct EpochLog {
     pub seconds: f64,
 }
 
+/// `loss: 0.4521 - accuracy: 0.7813 - val_loss: … - val_accuracy: …`, as Keras logs.
+pub fn keras_fields(train: &Metrics, validation: Option<&Metrics>) -> String {
+    let mut fields = vec![format!("loss: {:.4}", train.loss)];
+    fields.extend(train.accuracy.map(|a| format!("accuracy: {a:.4}")));
+    if let Some(v) = validation {
+        fields.push(format!("val_loss: {:.4}", v.loss));
+        fields.extend(v.accuracy.map(|a| format!("val_accuracy: {a:.4}")));
+    }
+    fields.join(" - ")
+}
+
+/// `10ms/step`, or `250us/step` below a millisecond, as Keras prints it.
+pub fn per_step_label(ms: f64) -> String {
+    if ms >= 1.0 {
+        format!("{}ms/step", ms.round() as u64)
+    } else {
+        format!("{}us/step", (ms * 1000.0).round() as u64)
+    }
+}
+
 /// What [`Model::fit`] returns.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
@@ -166,6 +198,7 @@ impl<B: Backend + 'static> Model<B> {
                 Rng::derive(self.spec().seed ^ 0x5eed, self.iterations() + epoch as u64).shuffle(&mut order);
             }
             let started = (options.clock)();
+            let mut paused_at = started;
             self.reset_metrics();
             let mut metrics = Metrics::from_sums(&[0.0; metric_slot::LEN], false);
             for batch in 0..batches {
@@ -195,6 +228,12 @@ impl<B: Backend + 'static> Model<B> {
                 if on_progress(Progress::Batch(&progress)).is_break() {
                     history.stopped = true;
                     break;
+                }
+                if let Some(pause) = options.pause {
+                    if (options.clock)() - paused_at >= PAUSE_EVERY_MS {
+                        pause().await;
+                        paused_at = (options.clock)();
+                    }
                 }
             }
             let metrics = self.read_metrics().await?;

@@ -179,3 +179,33 @@ fn the_reference_run_is_reproducible() {
     let b = block(neuroglow_core::determinism::reference_fingerprint()).unwrap();
     assert_eq!(a, b);
 }
+
+/// A clock that moves 10 ms each time it is read, and a pause that counts.
+static TICKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static PAUSES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn ticking_clock() -> f64 {
+    TICKS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) as f64 * 10.0
+}
+
+fn counting_pause() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+    PAUSES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    Box::pin(async {})
+}
+
+#[test]
+fn training_pauses_for_the_page_without_changing_a_number() {
+    let data = synthetic::circle(200, 0.05, 1);
+    let options = FitOptions { epochs: 2, batch_size: 10, clock: ticking_clock, ..FitOptions::default() };
+    let pausing = FitOptions { pause: Some(counting_pause), ..options.clone() };
+    let (mut plain, mut paused) = (model(CIRCLE_MLP), model(CIRCLE_MLP));
+    let a = block(plain.fit(&data, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap();
+    let b = block(paused.fit(&data, None, &pausing, &mut |_| ControlFlow::Continue(()))).unwrap();
+    let losses = |h: &History| h.epochs.iter().map(|e| e.loss).collect::<Vec<_>>();
+    assert_eq!(losses(&a), losses(&b));
+    assert_eq!(block(plain.weights()).unwrap(), block(paused.weights()).unwrap());
+    // 40 batches, the clock read about twice per batch (20 ms): a pause every
+    // 30 ms of it is at least one per two batches, and never more than one per batch.
+    let pauses = PAUSES.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((15..=40).contains(&pauses), "{pauses} pauses in 40 batches");
+}
