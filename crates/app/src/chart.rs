@@ -1,4 +1,4 @@
-//! A small SVG line chart of train and test loss per epoch.
+//! A small SVG line chart of training and test (or validation) loss per epoch.
 
 use leptos::prelude::*;
 
@@ -17,10 +17,15 @@ fn points(values: &[f32], max: f32) -> String {
 }
 
 #[component]
-pub fn LossChart(train: ReadSignal<Vec<f32>>, test: ReadSignal<Vec<f32>>) -> impl IntoView {
+pub fn LossChart(
+    #[prop(into)] train: Signal<Vec<f32>>,
+    #[prop(into)] test: Signal<Vec<f32>>,
+    /// What the chart shows, for screen readers.
+    label: &'static str,
+) -> impl IntoView {
     let max = move || train.with(|a| test.with(|b| a.iter().chain(b).copied().fold(1e-6f32, f32::max)));
     view! {
-        <svg class="chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label="Loss per epoch: training in blue, test in orange">
+        <svg class="chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label>
             <polyline class="train" points=move || train.with(|v| points(v, max())) />
             <polyline class="test" points=move || test.with(|v| points(v, max())) />
         </svg>

@@ -12,11 +12,12 @@ use neuroglow_core::data::{synthetic, Dataset};
 use neuroglow_core::layers::{LayerConfig, LayerKind};
 use neuroglow_core::optim::OptimizerConfig;
 use neuroglow_core::{Activation, CpuBackend, FitOptions, LossKind, Model, ModelSpec};
-use neuroglow_gpu::{AutoModel, Engine};
+use neuroglow_gpu::AutoModel;
 
+use crate::backend::BackendState;
 use crate::chart::LossChart;
 use crate::heatmap;
-use crate::runtime::{now_ms, query_parameter, yield_to_browser};
+use crate::runtime::{now_ms, yield_to_browser};
 
 const POINTS: usize = 400;
 const TEST_FRACTION: f32 = 0.5;
@@ -86,33 +87,12 @@ fn model_spec(s: &Settings, hidden: &[usize]) -> ModelSpec {
     }
 }
 
-/// Where the model trains, for the badge.
-#[derive(Clone, PartialEq)]
-struct BackendInfo {
-    /// `webgpu` or `cpu`, as the badge's `data-backend`.
-    kind: &'static str,
-    label: String,
-    /// Why the CPU, when it is.
-    reason: Option<String>,
-}
-
-async fn new_session(s: &Settings) -> Result<(Session, BackendInfo), String> {
+async fn new_session(s: &Settings, backend: BackendState) -> Result<Session, String> {
     let hidden = parse_hidden(&s.hidden)?;
     let model = Model::new(model_spec(s, &hidden), CpuBackend::new()).map_err(|e| e.to_string())?;
-    // `?backend=cpu` keeps training on the CPU; anything else prefers WebGPU.
-    let model = match query_parameter("backend").as_deref() {
-        Some("cpu") => AutoModel::on_cpu(model, "CPU chosen with ?backend=cpu").await,
-        _ => AutoModel::new(model).await,
-    }
-    .map_err(|e| e.to_string())?;
+    let model = backend.place(model).await?;
     let (train, test) = make_dataset(s).shuffle_split(TEST_FRACTION, s.seed).map_err(|e| e.to_string())?;
-    let info = match model.engine() {
-        Engine::Gpu(_) => BackendInfo { kind: "webgpu", label: "GPU (WebGPU)".into(), reason: None },
-        Engine::Cpu(_) => {
-            BackendInfo { kind: "cpu", label: "CPU (WebAssembly)".into(), reason: model.fallback().map(String::from) }
-        }
-    };
-    Ok((Session { model, train, test }, info))
+    Ok(Session { model, train, test })
 }
 
 /// Per-epoch numbers shown on the page.
@@ -141,7 +121,8 @@ async fn train_epoch(session: &mut Session) -> Result<(f32, f32, Vec<f32>), Stri
 }
 
 #[component]
-pub fn Lab() -> impl IntoView {
+pub fn Lab(opened: Signal<bool>) -> impl IntoView {
+    let backend = BackendState::get();
     let (settings, set_settings) = signal(Settings {
         dataset: "circle".into(),
         noise: 0.0,
@@ -155,7 +136,6 @@ pub fn Lab() -> impl IntoView {
     let (train_curve, set_train_curve) = signal(Vec::<f32>::new());
     let (test_curve, set_test_curve) = signal(Vec::<f32>::new());
     let (error, set_error) = signal(None::<String>);
-    let (backend, set_backend) = signal(None::<BackendInfo>);
     // False while a session is being built (opening the GPU takes a moment).
     let (ready, set_ready) = signal(false);
     let canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -170,9 +150,14 @@ pub fn Lab() -> impl IntoView {
         }
     };
 
-    // Rebuild the session whenever the settings change.
+    // Rebuild the session whenever the settings or the backend choice change
+    // (once the view has been opened).
     Effect::new(move |_| {
         let s = settings.get();
+        backend.choice.track();
+        if !opened.get() {
+            return;
+        }
         set_running.set(false);
         set_progress.set(None);
         set_train_curve.set(Vec::new());
@@ -181,13 +166,12 @@ pub fn Lab() -> impl IntoView {
         set_ready.set(false);
         let generation = GENERATION.with(|g| g.replace(g.get() + 1) + 1);
         spawn_local(async move {
-            let built = new_session(&s).await;
+            let built = new_session(&s, backend).await;
             if GENERATION.with(Cell::get) != generation {
                 return;
             }
             match built {
-                Ok((mut session, info)) => {
-                    set_backend.set(Some(info));
+                Ok(mut session) => {
                     set_error.set(None);
                     let grid = session.model.predict(&heatmap::grid(), 400).await;
                     SESSION.with(|c| *c.borrow_mut() = Some(session));
@@ -246,20 +230,8 @@ pub fn Lab() -> impl IntoView {
     let fmt_loss = |v: Option<f32>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
 
     view! {
-        <header>
-            <h1>"Neuroglow"</h1>
-            <p class="tagline">"Train neural networks in your browser. Nothing leaves your machine."</p>
-            {move || backend.get().map(|b| {
-                let reason = b.reason.clone().map(|r| view! { <small class="reason">{format!(" — {r}")}</small> });
-                view! {
-                    <span class="badge" data-backend=b.kind title=b.reason.unwrap_or_default()>
-                        {b.label}
-                        {reason}
-                    </span>
-                }
-            })}
-        </header>
-        <main class="lab">
+        <section class="view lab" aria-labelledby="lab-title">
+            <h2 id="lab-title" class="visually-hidden">"2-D lab"</h2>
             <section class="controls" aria-label="Data and network">
                 <label>"Dataset"
                     <select on:change=update(|s, v| s.dataset = v)>
@@ -313,8 +285,8 @@ pub fn Lab() -> impl IntoView {
                     <span>"Training loss "<b>{move || fmt_loss(progress.get().map(|p| p.train_loss))}</b></span>
                     <span>"Test loss "<b>{move || fmt_loss(progress.get().map(|p| p.test_loss))}</b></span>
                 </div>
-                <LossChart train=train_curve test=test_curve />
+                <LossChart train=train_curve test=test_curve label="Loss per epoch: training in blue, test in orange" />
             </section>
-        </main>
+        </section>
     }
 }

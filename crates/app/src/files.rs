@@ -1,0 +1,76 @@
+//! Getting files in and out of the page: fetching the shipped models and
+//! data, reading uploads, and handing the user a download.
+
+use js_sys::{Array, Uint8Array};
+use neuroglow_core::{CpuBackend, Model};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// The message of a JavaScript error, for the page.
+fn js_message(error: JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+async fn response(url: &str) -> Result<web_sys::Response, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("could not fetch {url}: {} — is the page still online?", js_message(e)))?;
+    let response: web_sys::Response = response.unchecked_into();
+    if !response.ok() {
+        return Err(format!(
+            "could not fetch {url}: the server answered {} {} — check the address",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    Ok(response)
+}
+
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let buffer = response(url).await?.array_buffer().map_err(js_message)?;
+    let buffer = JsFuture::from(buffer).await.map_err(js_message)?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    let text = response(url).await?.text().map_err(js_message)?;
+    JsFuture::from(text).await.map_err(js_message)?.as_string().ok_or_else(|| format!("{url} is not text"))
+}
+
+/// Loads `model.json` and `model.safetensors` from the directory at `url`
+/// (ending in `/`), checking them as the engine does for any model file.
+pub async fn load_model(url: &str) -> Result<Model<CpuBackend>, String> {
+    let json = fetch_text(&format!("{url}model.json")).await?;
+    let weights = fetch_bytes(&format!("{url}model.safetensors")).await?;
+    Model::from_files(&json, &weights, CpuBackend::new()).map_err(|e| format!("the model at {url} cannot be used: {e}"))
+}
+
+/// The bytes of a file the user picked.
+pub async fn read_upload(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    let buffer = JsFuture::from(file.array_buffer()).await.map_err(js_message)?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// Offers `bytes` to the user as a file called `name`.
+pub fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
+    let parts = Array::of1(&Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(js_message)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_message)?;
+    let window = web_sys::window().ok_or("no window")?;
+    let document = window.document().ok_or("no document")?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a").map_err(js_message)?.unchecked_into();
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    // Free the blob once the browser has surely started the download.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || web_sys::Url::revoke_object_url(&url));
+    window.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000).map_err(js_message)?;
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! Models: the cards of the shipped pretrained models, exporting a view's
+//! current model (fine-tuned or not) as its two files, resetting it to the
+//! pretrained one, and importing a model from `model.json` + `model.safetensors`.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use neuroglow_core::{CpuBackend, Model};
+use serde::Deserialize;
+use wasm_bindgen::JsCast;
+
+use crate::app::ViewModels;
+use crate::files::{download, fetch_text, read_upload};
+use crate::slot::ModelSlot;
+use crate::{digits, generator, sentiment};
+
+#[derive(Clone, Deserialize)]
+struct Index {
+    models: Vec<Entry>,
+}
+
+#[derive(Clone, Deserialize)]
+struct Entry {
+    name: String,
+    card: Card,
+}
+
+#[derive(Clone, Deserialize)]
+struct Card {
+    title: String,
+    task: String,
+    architecture: String,
+    parameters: usize,
+    weights_bytes: usize,
+    data: String,
+    split: String,
+    command: String,
+    test_accuracy: Option<f32>,
+    test_bits_per_char: Option<f32>,
+}
+
+/// The view a model serves and the slot it lives in, by pretrained name.
+fn slot_of(models: &ViewModels, name: &str) -> Option<(ModelSlot, &'static str)> {
+    match name {
+        "sentiment-lstm" => Some((models.sentiment, "text")),
+        "shakespeare-char" => Some((models.generator, "generate")),
+        "digits-mlp" => Some((models.digits, "digits")),
+        _ => None,
+    }
+}
+
+/// Which view can use an imported model.
+fn view_for(models: &ViewModels, model: &Model<CpuBackend>) -> Option<(ModelSlot, &'static str)> {
+    if sentiment::fits_view(model) {
+        Some((models.sentiment, "Text classifier"))
+    } else if generator::fits_view(model) {
+        Some((models.generator, "Text generator"))
+    } else if digits::fits_view(model) {
+        Some((models.digits, "Digits"))
+    } else {
+        None
+    }
+}
+
+/// Offers the slot's current model as `NAME.model.json` and `NAME.model.safetensors`.
+async fn export(slot: ModelSlot, name: &str) -> Result<(), String> {
+    let mut model = slot.take()?;
+    let files = model.to_files().await;
+    slot.put_back(model);
+    let files = files.map_err(|e| e.to_string())?;
+    download(&format!("{name}.model.json"), files.json.as_bytes(), "application/json")?;
+    download(&format!("{name}.model.safetensors"), &files.safetensors, "application/octet-stream")
+}
+
+fn picked_file(input: NodeRef<leptos::html::Input>) -> Option<web_sys::File> {
+    let input: web_sys::HtmlInputElement = input.get_untracked()?.unchecked_into();
+    input.files()?.get(0)
+}
+
+/// Reads the two picked files into a model and hands it to the view that can use it.
+async fn import(
+    models: ViewModels,
+    json: NodeRef<leptos::html::Input>,
+    weights: NodeRef<leptos::html::Input>,
+) -> Result<String, String> {
+    let (Some(json), Some(weights)) = (picked_file(json), picked_file(weights)) else {
+        return Err("pick both files: model.json and model.safetensors".into());
+    };
+    let json = String::from_utf8(read_upload(&json).await?).map_err(|_| "model.json is not UTF-8 text".to_string())?;
+    let weights = read_upload(&weights).await?;
+    let model = Model::from_files(&json, &weights, CpuBackend::new()).map_err(|e| e.to_string())?;
+    let Some((slot, view)) = view_for(&models, &model) else {
+        return Err(format!(
+            "the model loaded, but no view here can use it (it takes {:?} and gives {:?}); its layers:\n{}",
+            model.input_shape(),
+            model.output_shape(),
+            model.summary()
+        ));
+    };
+    let name = model.spec().name.clone();
+    slot.set(model);
+    Ok(format!("Imported “{name}” into the {view} view."))
+}
+
+#[component]
+fn CardView(entry: Entry, models: ViewModels) -> impl IntoView {
+    let Entry { name, card } = entry;
+    let (message, set_message) = signal(None::<String>);
+    let metric = match (card.test_bits_per_char, card.test_accuracy) {
+        (Some(bits), _) => format!("{bits:.3} bits per character on held-out text"),
+        (None, Some(acc)) => format!("{:.1} % accuracy on the held-out test set", acc * 100.0),
+        (None, None) => String::new(),
+    };
+    let actions = slot_of(&models, &name).map(|(slot, view)| {
+        let export_name = name.clone();
+        view! {
+            <div class="buttons">
+                <a href=format!("#{view}")>"Open"</a>
+                <button on:click=move |_| {
+                    let name = export_name.clone();
+                    spawn_local(async move {
+                        let result = export(slot, &name).await;
+                        set_message.set(Some(result.map_or_else(|e| e, |()| format!("Downloaded {name}'s two files."))));
+                    });
+                } disabled=move || { slot.version.track(); !slot.is_loaded() }
+                    title="Open the view once to load the model">"Export current"</button>
+                <button on:click=move |_| spawn_local(async move {
+                    let result = slot.load_pretrained().await;
+                    set_message.set(Some(result.map_or_else(|e| e, |()| "Reset to the pretrained weights.".into())));
+                })>"Reset to pretrained"</button>
+            </div>
+        }
+    });
+    view! {
+        <article class="card" data-model=name.clone()>
+            <h3>{card.title}</h3>
+            <p>{card.task}</p>
+            <p class="metric">{metric}</p>
+            <dl>
+                <dt>"Architecture"</dt><dd>{card.architecture}</dd>
+                <dt>"Size"</dt><dd>{format!("{} parameters, {:.0} KB of weights", card.parameters, card.weights_bytes as f64 / 1024.0)}</dd>
+                <dt>"Data"</dt><dd>{card.data}</dd>
+                <dt>"Split"</dt><dd>{card.split}</dd>
+                <dt>"Reproduce"</dt><dd><code>{card.command}</code></dd>
+            </dl>
+            {actions}
+            <p class="message" role="status">{move || message.get()}</p>
+        </article>
+    }
+}
+
+#[component]
+pub fn Models(opened: Signal<bool>, models: ViewModels) -> impl IntoView {
+    let index = LocalResource::new(move || {
+        let opened = opened.get();
+        async move {
+            if !opened {
+                return None;
+            }
+            Some(fetch_text("models/index.json").await.and_then(|t| {
+                serde_json::from_str::<Index>(&t).map_err(|e| format!("models/index.json is not a model index: {e}"))
+            }))
+        }
+    });
+    let json = NodeRef::<leptos::html::Input>::new();
+    let weights = NodeRef::<leptos::html::Input>::new();
+    let (import_result, set_import_result) = signal(None::<Result<String, String>>);
+
+    view! {
+        <section class="view models" aria-labelledby="models-title">
+            <h2 id="models-title">"Models"</h2>
+            <p class="hint">"The pretrained models that ship with Neuroglow. Each view starts from one; export it after fine-tuning to keep your version."</p>
+            <div class="cards">
+                {move || match index.get().flatten() {
+                    None => view! { <p class="status">"Loading the model index…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    Some(Ok(index)) => index.models.into_iter()
+                        .map(|entry| view! { <CardView entry=entry models=models /> })
+                        .collect_view().into_any(),
+                }}
+            </div>
+            <h3>"Import a model"</h3>
+            <div class="row import">
+                <label>"model.json"<input type="file" accept=".json,application/json" node_ref=json /></label>
+                <label>"model.safetensors"<input type="file" accept=".safetensors" node_ref=weights /></label>
+                <button id="import" on:click=move |_| spawn_local(async move {
+                    set_import_result.set(Some(import(models, json, weights).await));
+                })>"Import"</button>
+            </div>
+            {move || import_result.get().map(|r| match r {
+                Ok(m) => view! { <p class="message" role="status">{m}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,208 @@
+// The model views: the text classifier, the generator, digits and the models
+// page, with their pretrained models, fine-tuning, evaluation and import/export.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { openBrowser, openPage, screenshotDir } from './browser.mjs';
+
+const LABELLED = [
+  '1\tI loved every minute of it',
+  '1\tThe staff were friendly and the food was great',
+  '1\tA wonderful, moving film',
+  '1\tBest purchase I have made this year',
+  '1\tWorks perfectly and looks great',
+  '1\tWe will certainly come back',
+  '0\tThe battery died after two days',
+  '0\tCold food and a very long wait',
+  '0\tA boring film with terrible acting',
+  '0\tIt broke the first time I used it',
+  '0\tRude staff and a dirty room',
+  '0\tI would not recommend it to anyone',
+].join('\n');
+
+const probability = (page) =>
+  page.evaluate(() => document.querySelector('#sentiment-result').dataset.probability);
+
+async function typeSentence(page, text) {
+  await page.fill('#sentiment-text', text);
+  // Wait until the reading matches the whole sentence: one word span per word.
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('.words .word').length === n,
+    text.split(/\s+/).length,
+  );
+  return Number(await probability(page));
+}
+
+async function watchLongTasks(page) {
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => window.__longTasks.push(...list.getEntries().map((e) => e.duration)))
+      .observe({ type: 'longtask', buffered: false });
+  });
+}
+
+describe('model views without WebGPU', () => {
+  let context;
+  before(async () => { context = await openBrowser({ webgpu: false }); });
+  after(async () => { await context?.close(); });
+
+  test('the text classifier reads a sentence word by word and its test accuracy matches its card', async () => {
+    const { page, errors } = await openPage(context, '/#text');
+    await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
+    const happy = await typeSentence(page, 'What a lovely place with great food');
+    const sad = await typeSentence(page, 'Terrible service and the food was awful');
+    assert.ok(happy > 0.7, `a happy sentence scored ${happy}`);
+    assert.ok(sad < 0.3, `an unhappy sentence scored ${sad}`);
+    const steps = await page.$$eval('.words .word', (spans) => spans.map((s) => s.getAttribute('title')));
+    assert.match(steps[0], /^after “terrible”: \d+ % positive/);
+
+    await page.click('#sentiment-evaluate');
+    const report = page.locator('.sentiment .report');
+    await report.waitFor();
+    const accuracy = Number(await report.getAttribute('data-accuracy'));
+    const index = await (await page.request.get(new URL('models/index.json', page.url()).href)).json();
+    const card = index.models.find((m) => m.name === 'sentiment-lstm').card;
+    assert.ok(Math.abs(accuracy - card.test_accuracy) < 0.003, `accuracy ${accuracy}, card ${card.test_accuracy}`);
+    assert.equal(await report.locator('.confusion tbody tr').count(), 2);
+    assert.equal(await report.locator('.worst li').count(), 5);
+    await page.screenshot({ path: `${screenshotDir}text-classifier.png`, fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
+  test('markup typed by the user is shown as text, never run', async () => {
+    const { page, errors } = await openPage(context, '/#text');
+    let dialogs = 0;
+    page.on('dialog', (d) => { dialogs += 1; d.dismiss(); });
+    await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
+    await page.fill('#sentiment-text', '<img src=x onerror=alert(1)> nice');
+    await page.waitForFunction(() => document.querySelectorAll('.words .word').length >= 4);
+    assert.equal(await page.locator('.sentiment img').count(), 0);
+    assert.equal(dialogs, 0);
+    assert.deepEqual(errors, []);
+  });
+
+  test('fine-tuning the classifier logs each epoch, keeps the page responsive and evaluates', async () => {
+    const { page, errors } = await openPage(context, '/#text');
+    await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
+    await page.click('.sentiment summary');
+    await page.fill('#sentiment-lines', LABELLED);
+    await page.getByLabel('Epochs').first().fill('2');
+    await page.getByLabel('Epochs').first().blur();
+    await watchLongTasks(page);
+    await page.click('#sentiment-train');
+    await page.locator('.sentiment .report h3', { hasText: 'validation lines (2)' }).waitFor({ timeout: 60_000 });
+    const log = await page.locator('.sentiment .log').textContent();
+    assert.match(log, /^Epoch 1 - \d+ steps - \d+m?s\/step - \d+ examples\/s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: /);
+    assert.match(log, /\nEpoch 2 - /);
+    const longTasks = await page.evaluate(() => window.__longTasks);
+    assert.deepEqual(longTasks.filter((d) => d > 100), [], 'the page froze while training');
+    // Bad input is explained, and the fine-tuned model keeps answering.
+    await page.fill('#sentiment-lines', '1\tonly one line');
+    await page.click('#sentiment-train');
+    await page.getByRole('alert').filter({ hasText: 'too few' }).waitFor();
+    assert.ok((await typeSentence(page, 'great food')) > 0);
+    assert.deepEqual(errors, []);
+  });
+
+  test('the generator streams Shakespeare-like text, the same for the same seed', async () => {
+    const { page, errors } = await openPage(context, '/#generate');
+    const run = async () => {
+      await page.waitForSelector('#generator-run:not([disabled])');
+      await page.click('#generator-run');
+      await page.waitForSelector('#generated[data-state="running"]');
+      await page.waitForSelector('#generated[data-state="idle"]', { timeout: 60_000 });
+      return page.evaluate(() => document.querySelector('#generated').childNodes[1]?.textContent ?? '');
+    };
+    await page.getByLabel('Length').fill('120');
+    await page.getByLabel('Length').blur();
+    await watchLongTasks(page);
+    const first = await run();
+    assert.equal([...first].length, 120);
+    assert.match(first, /[a-z]{3,} [a-z]{2,}/, `not English-looking: ${first}`);
+    assert.equal(await run(), first);
+    const longTasks = await page.evaluate(() => window.__longTasks);
+    assert.deepEqual(longTasks.filter((d) => d > 100), [], 'the page froze while generating');
+    assert.deepEqual(errors, []);
+  });
+
+  test('a drawn digit is classified and the digits test accuracy matches the card', async () => {
+    const { page, errors } = await openPage(context, '/#digits');
+    await page.waitForSelector('#digits-evaluate:not([disabled])');
+    const pad = await page.locator('#digit-pad').boundingBox();
+    const draw = async (points) => {
+      await page.click('#digit-clear');
+      await page.mouse.move(pad.x + pad.width * points[0][0], pad.y + pad.height * points[0][1]);
+      await page.mouse.down();
+      for (const [x, y] of points.slice(1)) await page.mouse.move(pad.x + pad.width * x, pad.y + pad.height * y, { steps: 4 });
+      await page.mouse.up();
+      await page.waitForFunction(() => document.querySelector('#digit-probabilities').dataset.best !== '');
+      return page.evaluate(() => document.querySelector('#digit-probabilities').dataset.best);
+    };
+    assert.equal(await draw([[0.5, 0.15], [0.5, 0.85]]), '1');
+    const ring = [...Array(25).keys()].map((i) => {
+      const angle = (i / 24) * 2 * Math.PI;
+      return [0.5 + 0.25 * Math.sin(angle), 0.5 - 0.33 * Math.cos(angle)];
+    });
+    assert.equal(await draw(ring), '0');
+    const bars = await page.$$eval('#digit-probabilities .value', (v) => v.map((e) => parseFloat(e.textContent)));
+    assert.equal(bars.length, 10);
+    assert.ok(Math.abs(bars.reduce((a, b) => a + b, 0) - 100) < 6, `probabilities sum to ${bars}`);
+
+    await page.click('#digits-evaluate');
+    const report = page.locator('.digits .report');
+    await report.waitFor();
+    const accuracy = Number(await report.getAttribute('data-accuracy'));
+    assert.ok(Math.abs(accuracy - 0.9777) < 0.003, `accuracy ${accuracy}`);
+    assert.equal(await report.locator('.confusion tbody tr').count(), 10);
+    await page.screenshot({ path: `${screenshotDir}digits.png`, fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
+  test('the models page shows the cards, exports the current model and rejects a corrupt import', async () => {
+    const { page, errors } = await openPage(context, '/#models');
+    await page.locator('.card').first().waitFor();
+    assert.equal(await page.locator('.card').count(), 4);
+    await page.click('nav a[href="#digits"]');
+    await page.waitForSelector('#digits-evaluate:not([disabled])');
+    await page.click('nav a[href="#models"]');
+    const card = page.locator('.card[data-model="digits-mlp"]');
+    const downloads = [];
+    page.on('download', (d) => downloads.push(d.suggestedFilename()));
+    await card.getByRole('button', { name: 'Export current' }).click();
+    await card.getByRole('status').filter({ hasText: 'Downloaded' }).waitFor();
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(downloads.sort(), ['digits-mlp.model.json', 'digits-mlp.model.safetensors']);
+
+    const json = await (await page.request.get(new URL('models/digits-mlp/model.json', page.url()).href)).body();
+    await page.setInputFiles('input[accept^=".json"]', { name: 'model.json', mimeType: 'application/json', buffer: json });
+    await page.setInputFiles('input[accept=".safetensors"]', { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not weights') });
+    await page.click('#import');
+    await page.locator('.models .error').waitFor();
+    assert.match(await page.locator('.models .error').textContent(), /safetensors|weights|header/i);
+    const weights = await (await page.request.get(new URL('models/digits-mlp/model.safetensors', page.url()).href)).body();
+    await page.setInputFiles('input[accept=".safetensors"]', { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: weights });
+    await page.click('#import');
+    await page.locator('.models .message', { hasText: 'into the Digits view' }).waitFor();
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe('model views with --enable-unsafe-webgpu', () => {
+  let context;
+  before(async () => { context = await openBrowser({ webgpu: true }); });
+  after(async () => { await context?.close(); });
+
+  test('the classifier fine-tunes on WebGPU and the badge says so', async () => {
+    const { page, errors } = await openPage(context, '/#text');
+    await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
+    assert.equal(await page.locator('[data-backend]').getAttribute('data-backend'), 'webgpu');
+    await page.click('.sentiment summary');
+    await page.fill('#sentiment-lines', LABELLED);
+    await page.getByLabel('Epochs').first().fill('1');
+    await page.getByLabel('Epochs').first().blur();
+    await page.click('#sentiment-train');
+    await page.locator('.sentiment .report h3', { hasText: 'validation lines' }).waitFor({ timeout: 120_000 });
+    assert.match(await page.locator('.sentiment .log').textContent(), /^Epoch 1 - /);
+    assert.equal(await page.locator('[data-backend]').getAttribute('data-backend'), 'webgpu');
+    assert.deepEqual(errors, []);
+  });
+});
