@@ -99,7 +99,22 @@ describe('model views without WebGPU', () => {
     await page.fill('#sentiment-lines', '1\tonly one line');
     await page.click('#sentiment-train');
     await page.getByRole('alert').filter({ hasText: 'too few' }).waitFor();
-    assert.ok((await typeSentence(page, 'great food')) > 0);
+    const tuned = await typeSentence(page, 'great food');
+
+    // The fine-tuned model is saved in the browser: a reload brings it back,
+    // and "Reset to pretrained" forgets it.
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
+    assert.equal(await typeSentence(page, 'great food'), tuned);
+    await page.click('nav a[href="#models"]');
+    const card = page.locator('.card[data-model="sentiment-lstm"]');
+    assert.equal(await card.locator('.origin').getAttribute('data-own'), 'true');
+    await card.getByRole('button', { name: 'Reset to pretrained' }).click();
+    await card.locator('.origin[data-own="false"]').waitFor();
+    await page.reload();
+    await page.click('nav a[href="#text"]');
+    await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
+    assert.notEqual(await typeSentence(page, 'great food'), tuned);
     assert.deepEqual(errors, []);
   });
 

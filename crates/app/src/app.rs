@@ -41,11 +41,7 @@ pub struct ViewModels {
 #[component]
 pub fn App() -> impl IntoView {
     let backend = BackendState::provide();
-    let models = ViewModels {
-        sentiment: sentiment::slot(RwSignal::new(0)),
-        generator: generator::slot(RwSignal::new(0)),
-        digits: digits::slot(RwSignal::new(0)),
-    };
+    let models = ViewModels { sentiment: sentiment::slot(), generator: generator::slot(), digits: digits::slot() };
     let current = RwSignal::new(view_from_hash());
     let _ = window_event_listener(ev::hashchange, move |_| current.set(view_from_hash()));
     // Say where training will run as soon as possible, and again on a switch.

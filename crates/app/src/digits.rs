@@ -17,7 +17,6 @@ use crate::report::{Evaluation, ReportView, WORST_SHOWN};
 use crate::slot::{self, ModelSlot};
 use crate::training::{TrainingMonitor, TrainingView};
 
-const MODEL_URL: &str = "models/digits-mlp/";
 const PAD_SIZE: f64 = 280.0;
 const STROKE: f64 = 24.0;
 /// The training images are 8 × 8 cells holding 0–16 (ink pixels per 4 × 4 block).
@@ -29,8 +28,8 @@ thread_local! {
 }
 
 /// This view's model.
-pub fn slot(version: RwSignal<u64>) -> ModelSlot {
-    ModelSlot::new(&MODEL, MODEL_URL, version)
+pub fn slot() -> ModelSlot {
+    ModelSlot::new(&MODEL, "digits-mlp")
 }
 
 /// Whether `model` can serve this view: 64 pixels in, 10 classes out.
@@ -135,7 +134,7 @@ fn dataset(model: &Model<CpuBackend>, pixels: Vec<f32>, labels: Vec<f32>) -> Res
 
 /// The report card on the model's held-out test digits.
 async fn evaluate_test_set(model: ModelSlot) -> Result<Evaluation, String> {
-    let table = csv::parse(&fetch_text(&format!("{MODEL_URL}test.csv")).await?, &Default::default())
+    let table = csv::parse(&fetch_text(&format!("{}test.csv", model.pretrained_url())).await?, &Default::default())
         .map_err(|e| e.to_string())?;
     let what = format!("held-out test set ({} digits)", table.labels.rows());
     let mut loaded = model.take()?;
@@ -160,7 +159,7 @@ async fn fine_tune(model: ModelSlot, examples: Vec<(Vec<f32>, usize)>, monitor: 
     let labels = examples.iter().map(|(_, d)| *d as f32).collect();
     let data = dataset(&copy, examples.into_iter().flat_map(|(g, _)| g).collect(), labels)?;
     let trained = monitor.train(copy, &data, None, 15, 8).await?;
-    model.set_weights(&trained.weights)?;
+    model.adopt(&trained.weights).await?;
     trained.problem.map_or(Ok(()), Err)
 }
 

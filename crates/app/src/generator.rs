@@ -14,7 +14,6 @@ use crate::runtime::{now_ms, yield_to_browser};
 use crate::slot::{self, ModelSlot};
 use crate::training::{TrainingMonitor, TrainingView};
 
-const MODEL_URL: &str = "models/shakespeare-char/";
 /// Generate this long before letting the page paint the new characters.
 const FRAME_MS: f64 = 30.0;
 
@@ -23,8 +22,8 @@ thread_local! {
 }
 
 /// This view's model.
-pub fn slot(version: RwSignal<u64>) -> ModelSlot {
-    ModelSlot::new(&MODEL, MODEL_URL, version)
+pub fn slot() -> ModelSlot {
+    ModelSlot::new(&MODEL, "shakespeare-char")
 }
 
 /// Whether `model` can serve this view: characters in, next character out.
@@ -86,7 +85,7 @@ async fn fine_tune(model: ModelSlot, text: &str, epochs: usize, monitor: Trainin
     let data = next_char_windows(&ids, maxlen, true).map_err(|e| e.to_string())?;
     // Tiny batches: a step of three LSTMs stays short on the CPU.
     let trained = monitor.train(copy, &data, None, epochs, 4).await?;
-    model.set_weights(&trained.weights)?;
+    model.adopt(&trained.weights).await?;
     trained.problem.map_or(Ok(()), Err)
 }
 

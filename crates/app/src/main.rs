@@ -13,6 +13,7 @@ mod report;
 mod runtime;
 mod sentiment;
 mod slot;
+mod store;
 mod training;
 
 fn main() {

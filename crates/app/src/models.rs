@@ -98,7 +98,8 @@ async fn import(
     };
     let name = model.spec().name.clone();
     slot.set(model);
-    Ok(format!("Imported “{name}” into the {view} view."))
+    slot.keep().await?;
+    Ok(format!("Imported “{name}” into the {view} view and saved it in this browser."))
 }
 
 #[component]
@@ -135,6 +136,15 @@ fn CardView(entry: Entry, models: ViewModels) -> impl IntoView {
             <h3>{card.title}</h3>
             <p>{card.task}</p>
             <p class="metric">{metric}</p>
+            {slot_of(&models, &name).map(|(slot, _)| view! {
+                <p class="origin" data-own=move || slot.own.get().to_string()>
+                    {move || if slot.own.get() {
+                        "In use: your version (fine-tuned or imported), saved in this browser."
+                    } else {
+                        "In use: the pretrained weights."
+                    }}
+                </p>
+            })}
             <dl>
                 <dt>"Architecture"</dt><dd>{card.architecture}</dd>
                 <dt>"Size"</dt><dd>{format!("{} parameters, {:.0} KB of weights", card.parameters, card.weights_bytes as f64 / 1024.0)}</dd>

@@ -17,7 +17,6 @@ use crate::report::{Evaluation, ReportView, WORST_SHOWN};
 use crate::slot::{self, ModelSlot};
 use crate::training::{TrainingMonitor, TrainingView};
 
-pub const MODEL_URL: &str = "models/sentiment-lstm/";
 const CLASS_NAMES: [&str; 2] = ["negative", "positive"];
 
 thread_local! {
@@ -27,8 +26,8 @@ thread_local! {
 }
 
 /// This view's model.
-pub fn slot(version: RwSignal<u64>) -> ModelSlot {
-    ModelSlot::new(&MODEL, MODEL_URL, version)
+pub fn slot() -> ModelSlot {
+    ModelSlot::new(&MODEL, "sentiment-lstm")
 }
 
 /// Whether `model` can serve this view: words in, one probability out.
@@ -173,7 +172,7 @@ pub fn Sentiment(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
         set_error.set(None);
         spawn_local(async move {
             let result = async {
-                let tsv = fetch_text(&format!("{MODEL_URL}test.tsv")).await?;
+                let tsv = fetch_text(&format!("{}test.tsv", model.pretrained_url())).await?;
                 let rows = parse_labelled_lines(&tsv).map_err(|e| e.to_string())?;
                 let texts: Vec<String> = rows.iter().map(|(_, t)| t.clone()).collect();
                 let what = format!("held-out test set ({} sentences)", texts.len());
@@ -302,7 +301,7 @@ async fn fine_tune_model(model: ModelSlot, settings: FineTune, monitor: Training
     let (train, val) = (dataset(&copy, &train_rows)?, dataset(&copy, &val_rows)?);
     // Small batches keep each step short on the CPU, so the page stays smooth.
     let trained = monitor.train(copy, &train, Some(&val), settings.epochs, 8).await?;
-    model.set_weights(&trained.weights)?;
+    model.adopt(&trained.weights).await?;
     if let Some(problem) = trained.problem {
         return Err(problem);
     }
