@@ -70,3 +70,43 @@ for (const webgpu of [false, true]) {
     });
   });
 }
+
+describe('2-D lab settings', () => {
+  let context;
+  before(async () => { context = await openBrowser({ webgpu: false }); });
+  after(async () => { await context?.close(); });
+
+  test('a link carries the whole setup: feature crosses learn exclusive-or with one small layer', async () => {
+    const { page, errors } = await openPage(context, '/?dataset=xor&features=x1,x2,x1_times_x2&hidden=2&lr=0.03&seed=3&batch=10#lab');
+    await page.waitForSelector('#play:not([disabled])');
+    assert.equal(await page.inputValue('#hidden'), '2');
+    const pressed = await page.$$eval('.feature[aria-pressed="true"]', (b) => b.map((e) => e.textContent));
+    assert.deepEqual(pressed, ['x₁', 'x₂', 'x₁x₂']);
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.querySelector('#stats').dataset.epoch) >= 40, null, { timeout: 60_000 });
+    await page.click('#play');
+    const testLoss = Number(await page.locator('#stats').getAttribute('data-test-loss'));
+    assert.ok(testLoss < 0.25, `test loss ${testLoss}`);
+
+    // Changing a control rewrites the link.
+    await page.getByLabel('Dataset').selectOption('spiral');
+    await page.waitForFunction(() => location.search.includes('dataset=spiral'));
+    assert.match(page.url(), /features=x1%2Cx2%2Cx1_times_x2|features=x1,x2,x1_times_x2/);
+    assert.match(page.url(), /#lab$/);
+    assert.deepEqual(errors, []);
+  });
+
+  test('regression on the plane: a linear output learns the tilt', async () => {
+    const { page, errors } = await openPage(context, '/?dataset=plane&hidden=4&lr=0.01&seed=2#lab');
+    await page.getByText('Regression: linear output, mean squared error').waitFor();
+    await page.waitForSelector('#play:not([disabled])');
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.querySelector('#stats').dataset.epoch) >= 30, null, { timeout: 60_000 });
+    await page.click('#play');
+    const testLoss = Number(await page.locator('#stats').getAttribute('data-test-loss'));
+    assert.ok(testLoss < 0.02, `test mean squared error ${testLoss}`);
+    await page.check('text=Discretize output');
+    await page.screenshot({ path: `${screenshotDir}lab-regression.png` });
+    assert.deepEqual(errors, []);
+  });
+});

@@ -1,5 +1,5 @@
-//! Draws a classifier's output over the plane with the data points on top,
-//! in TensorFlow Playground's colours (orange for 0, blue for 1).
+//! Draws a model's output over the plane with the data points on top, in
+//! TensorFlow Playground's colours (orange for 0 or −1, blue for 1).
 
 use neuroglow_core::{data::Dataset, Tensor};
 use wasm_bindgen::JsCast;
@@ -29,15 +29,37 @@ fn colour(p: f32, alpha: f32) -> String {
     format!("rgba({:.0},{:.0},{:.0},{alpha})", mix(0), mix(1), mix(2))
 }
 
-pub fn draw(canvas: &HtmlCanvasElement, predictions: &[f32], train: &Dataset, test: Option<&Dataset>) {
+/// How values are shown.
+#[derive(Clone, Copy)]
+pub struct Style {
+    /// Values are in `[-1, 1]` (regression targets), not probabilities.
+    pub regression: bool,
+    /// Colour the background by side of the boundary only.
+    pub discretize: bool,
+}
+
+impl Style {
+    /// A value as a shade from 0 (orange) to 1 (blue).
+    fn shade(self, value: f32) -> f32 {
+        if self.regression {
+            (value + 1.0) / 2.0
+        } else {
+            value
+        }
+    }
+}
+
+pub fn draw(canvas: &HtmlCanvasElement, predictions: &[f32], style: Style, train: &Dataset, test: Option<&Dataset>) {
     let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
     else {
         return;
     };
     let size = canvas.width() as f64;
     let cell = size / CELLS as f64;
-    for (i, p) in predictions.iter().enumerate() {
-        ctx.set_fill_style_str(&colour(*p, 0.85));
+    for (i, v) in predictions.iter().enumerate() {
+        let shade = style.shade(*v);
+        let shade = if style.discretize { f32::from(u8::from(shade >= 0.5)) } else { shade };
+        ctx.set_fill_style_str(&colour(shade, 0.85));
         ctx.fill_rect((i % CELLS) as f64 * cell, (i / CELLS) as f64 * cell, cell + 0.5, cell + 0.5);
     }
     let to_px = |v: f32| (v + EXTENT) as f64 / (2.0 * EXTENT) as f64 * size;
@@ -48,7 +70,7 @@ pub fn draw(canvas: &HtmlCanvasElement, predictions: &[f32], train: &Dataset, te
             let (x, y) = (set.x.row(r)[0], set.x.row(r)[1]);
             ctx.begin_path();
             let _ = ctx.arc(to_px(x), size - to_px(y), 3.0, 0.0, std::f64::consts::TAU);
-            ctx.set_fill_style_str(&colour(set.y.data[r], 1.0));
+            ctx.set_fill_style_str(&colour(style.shade(set.y.data[r]), 1.0));
             ctx.fill();
             ctx.stroke();
         }

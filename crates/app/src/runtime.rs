@@ -33,13 +33,20 @@ pub fn query_parameter(name: &str) -> Option<String> {
 
 /// Sets (or with `None` removes) `?name=…` in the address bar without reloading.
 pub fn set_query_parameter(name: &str, value: Option<&str>) {
+    set_query_parameters(&[(name, value.map(String::from))]);
+}
+
+/// Sets (or with `None` removes) several `?name=…` at once, without reloading.
+pub fn set_query_parameters(pairs: &[(&str, Option<String>)]) {
     let Some(window) = web_sys::window() else { return };
     let location = window.location();
     let (Ok(search), Ok(path), Ok(hash)) = (location.search(), location.pathname(), location.hash()) else { return };
     let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return };
-    match value {
-        Some(value) => params.set(name, value),
-        None => params.delete(name),
+    for (name, value) in pairs {
+        match value {
+            Some(value) => params.set(name, value),
+            None => params.delete(name),
+        }
     }
     let query = String::from(params.to_string());
     let url = if query.is_empty() { format!("{path}{hash}") } else { format!("{path}?{query}{hash}") };

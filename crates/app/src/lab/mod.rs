@@ -1,0 +1,341 @@
+//! The 2-D lab: pick a toy dataset and a network, press play, and watch the
+//! decision boundary form and the loss fall. Training runs on WebGPU when the
+//! browser offers it (else on the CPU, saying why), in short chunks (one epoch
+//! each) that yield to the browser in between, so the page stays responsive.
+
+mod settings;
+
+use std::cell::{Cell, RefCell};
+use std::ops::ControlFlow;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use neuroglow_core::data::features::Feature;
+use neuroglow_core::data::Dataset;
+use neuroglow_core::{Activation, CpuBackend, FitOptions, Model, Tensor};
+use neuroglow_gpu::AutoModel;
+
+use crate::backend::BackendState;
+use crate::chart::LossChart;
+use crate::heatmap;
+use crate::runtime::{now_ms, yield_to_browser};
+use settings::{Display, OptimizerChoice, Penalty, Settings, DATASETS};
+
+/// The model and data being trained. Kept outside the reactive system: the
+/// engine is not `Send`, and only this module's code touches it.
+struct Session {
+    model: AutoModel,
+    /// What the network trains and is tested on (the chosen features).
+    train: Dataset,
+    test: Dataset,
+    /// The same examples as points of the plane, to draw.
+    train_points: Dataset,
+    test_points: Dataset,
+    /// The heatmap's cells as network inputs.
+    grid: Tensor,
+}
+
+thread_local! {
+    static SESSION: RefCell<Option<Session>> = const { RefCell::new(None) };
+    /// Counts session rebuilds, so a slow one that finishes late is dropped.
+    static GENERATION: Cell<u64> = const { Cell::new(0) };
+}
+
+async fn new_session(s: &Settings, backend: BackendState) -> Result<Session, String> {
+    let model = Model::new(s.model_spec()?, CpuBackend::new()).map_err(|e| e.to_string())?;
+    let model = backend.place(model).await?;
+    let (train_points, test_points) = s.points()?;
+    let features = |points: &Dataset| Dataset::new(s.inputs(&points.x), points.y.clone()).map_err(|e| e.to_string());
+    Ok(Session {
+        model,
+        train: features(&train_points)?,
+        test: features(&test_points)?,
+        grid: s.inputs(&heatmap::grid()),
+        train_points,
+        test_points,
+    })
+}
+
+/// Per-epoch numbers shown on the page.
+#[derive(Clone, Copy)]
+struct Progress {
+    epoch: usize,
+    train_loss: f32,
+    test_loss: f32,
+}
+
+/// One epoch of training plus the test loss and the heatmap's predictions.
+async fn train_epoch(session: &mut Session, batch_size: usize) -> Result<(f32, f32, Vec<f32>), String> {
+    // Metrics are read back once per epoch: no GPU round trip per batch.
+    let options =
+        FitOptions { epochs: 1, batch_size, clock: now_ms, readback_every: usize::MAX, ..FitOptions::default() };
+    let history = session.model.fit(&session.train, None, &options, &mut |_| ControlFlow::Continue(())).await;
+    let train_loss = history.map_err(|e| e.to_string())?.epochs[0].loss;
+    let test = session.model.evaluate(&session.test, 256).await.map_err(|e| e.to_string())?;
+    let grid = session.model.predict(&session.grid, 400).await.map_err(|e| e.to_string())?;
+    Ok((train_loss, test.loss, grid.data))
+}
+
+#[component]
+pub fn Lab(opened: Signal<bool>) -> impl IntoView {
+    let backend = BackendState::get();
+    let (settings, set_settings) = signal(Settings::from_url());
+    let display = RwSignal::new(Display::from_url());
+    let (running, set_running) = signal(false);
+    let (progress, set_progress) = signal(None::<Progress>);
+    let (train_curve, set_train_curve) = signal(Vec::<f32>::new());
+    let (test_curve, set_test_curve) = signal(Vec::<f32>::new());
+    let (error, set_error) = signal(None::<String>);
+    // False while a session is being built (opening the GPU takes a moment).
+    let (ready, set_ready) = signal(false);
+    // The model's output over the plane, as last computed.
+    let output = RwSignal::new(Vec::<f32>::new());
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+
+    // Draw the output whenever it or the display options change.
+    Effect::new(move |_| {
+        let (predictions, display) = (output.get(), display.get());
+        let Some(canvas) = canvas.get() else { return };
+        let style = heatmap::Style {
+            regression: settings.with_untracked(Settings::is_regression),
+            discretize: display.discretize,
+        };
+        SESSION.with(|s| {
+            if let Some(s) = s.borrow().as_ref() {
+                let test = display.show_test.then_some(&s.test_points);
+                heatmap::draw(&canvas, &predictions, style, &s.train_points, test);
+            }
+        });
+    });
+
+    // Keep the address in step with the settings, so a link reproduces the run.
+    Effect::new(move |first: Option<()>| {
+        let (s, d) = (settings.get(), display.get());
+        if first.is_some() {
+            s.write_url(d);
+        }
+    });
+
+    // Rebuild the session whenever the settings or the backend choice change
+    // (once the view has been opened).
+    Effect::new(move |_| {
+        let s = settings.get();
+        backend.choice.track();
+        if !opened.get() {
+            return;
+        }
+        set_running.set(false);
+        set_progress.set(None);
+        set_train_curve.set(Vec::new());
+        set_test_curve.set(Vec::new());
+        SESSION.with(|cell| *cell.borrow_mut() = None);
+        set_ready.set(false);
+        let generation = GENERATION.with(|g| g.replace(g.get() + 1) + 1);
+        spawn_local(async move {
+            let built = new_session(&s, backend).await;
+            if GENERATION.with(Cell::get) != generation {
+                return;
+            }
+            match built {
+                Ok(mut session) => {
+                    set_error.set(None);
+                    let grid = session.model.predict(&session.grid, 400).await;
+                    SESSION.with(|c| *c.borrow_mut() = Some(session));
+                    set_ready.set(true);
+                    match grid {
+                        Ok(grid) => output.set(grid.data),
+                        Err(e) => set_error.set(Some(e.to_string())),
+                    }
+                }
+                Err(message) => set_error.set(Some(message)),
+            }
+        });
+    });
+
+    let step = move || async move {
+        // Take the session out while awaiting, so no borrow is held across a yield.
+        let Some(mut session) = SESSION.with(|c| c.borrow_mut().take()) else { return false };
+        let generation = GENERATION.with(Cell::get);
+        let result = train_epoch(&mut session, settings.get_untracked().batch_size).await;
+        if GENERATION.with(Cell::get) != generation {
+            return false; // the settings changed meanwhile: this session is gone
+        }
+        SESSION.with(|c| *c.borrow_mut() = Some(session));
+        match result {
+            Ok((train_loss, test_loss, grid)) => {
+                let epoch = progress.get_untracked().map_or(0, |p| p.epoch) + 1;
+                set_progress.set(Some(Progress { epoch, train_loss, test_loss }));
+                set_train_curve.update(|c| c.push(train_loss));
+                set_test_curve.update(|c| c.push(test_loss));
+                output.set(grid);
+                true
+            }
+            Err(message) => {
+                set_error.set(Some(message));
+                false
+            }
+        }
+    };
+
+    let play = move |_| {
+        if running.get_untracked() {
+            set_running.set(false);
+            return;
+        }
+        set_running.set(true);
+        spawn_local(async move {
+            while running.get_untracked() && step().await {
+                yield_to_browser().await;
+            }
+            set_running.set(false);
+        });
+    };
+
+    // Notifying without a change re-runs the effect above: the same fresh model.
+    let reset = move |_| set_settings.update(|_| ());
+    let update = move |f: fn(&mut Settings, String)| move |ev| set_settings.update(|s| f(s, event_target_value(&ev)));
+    let fmt_loss = |v: Option<f32>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+    let toggle_feature = move |f: Feature| {
+        set_settings.update(|s| {
+            if s.features.contains(&f) {
+                if s.features.len() > 1 {
+                    s.features.retain(|g| *g != f);
+                }
+            } else {
+                s.features = Feature::ALL.into_iter().filter(|g| *g == f || s.features.contains(g)).collect();
+            }
+        })
+    };
+    let change_layers = move |grow: bool| {
+        set_settings.update(|s| {
+            let mut sizes: Vec<String> =
+                s.hidden.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+            if grow && sizes.len() < settings::MAX_LAYERS {
+                sizes.push(sizes.last().cloned().unwrap_or_else(|| "4".into()));
+            } else if !grow {
+                sizes.pop();
+            }
+            s.hidden = sizes.join(", ");
+        })
+    };
+    let selected = move |value: String| move || settings.with(|s| s.dataset == value);
+
+    view! {
+        <section class="view lab" aria-labelledby="lab-title">
+            <h2 id="lab-title" class="visually-hidden">"2-D lab"</h2>
+            <section class="controls" aria-label="Data">
+                <label>"Dataset"
+                    <select on:change=update(|s, v| s.dataset = v)>
+                        {DATASETS.iter().map(|(id, title)| view! {
+                            <option value=*id selected=selected(id.to_string())>{*title}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>{move || format!("Noise {:.2}", settings.with(|s| s.noise))}
+                    <input type="range" min="0" max="0.5" step="0.05" prop:value=move || settings.with(|s| s.noise)
+                        on:change=update(|s, v| s.noise = v.parse().unwrap_or(0.0)) />
+                </label>
+                <label>{move || format!("Training share {:.0} %", settings.with(|s| s.train_share * 100.0))}
+                    <input type="range" min="0.1" max="0.9" step="0.1" prop:value=move || settings.with(|s| s.train_share)
+                        on:change=update(|s, v| s.train_share = v.parse().unwrap_or(0.5)) />
+                </label>
+                <label>{move || format!("Batch size {}", settings.with(|s| s.batch_size))}
+                    <input type="range" min="1" max="30" step="1" prop:value=move || settings.with(|s| s.batch_size)
+                        on:change=update(|s, v| s.batch_size = v.parse().unwrap_or(10)) />
+                </label>
+                <label>"Seed"
+                    <input type="number" min="0" prop:value=move || settings.with(|s| s.seed)
+                        on:change=update(|s, v| s.seed = v.parse().unwrap_or(1)) />
+                </label>
+                <button id="regenerate" on:click=move |_| set_settings.update(|s| s.seed += 1)>"New data (next seed)"</button>
+                <fieldset class="features">
+                    <legend>"Input features"</legend>
+                    {Feature::ALL.into_iter().map(|f| view! {
+                        <button class="feature" aria-pressed=move || settings.with(|s| s.features.contains(&f)).to_string()
+                            on:click=move |_| toggle_feature(f)>{f.label()}</button>
+                    }).collect_view()}
+                </fieldset>
+            </section>
+            <section class="controls" aria-label="Network and training">
+                <label>"Hidden layers (neurons per layer)"
+                    <input id="hidden" type="text" prop:value=move || settings.with(|s| s.hidden.clone())
+                        on:change=update(|s, v| s.hidden = v) />
+                </label>
+                <div class="buttons">
+                    <button on:click=move |_| change_layers(true) aria-label="Add a hidden layer">"+ layer"</button>
+                    <button on:click=move |_| change_layers(false) aria-label="Remove the last hidden layer">"− layer"</button>
+                </div>
+                <label>"Activation"
+                    <select on:change=update(|s, v| s.activation = match v.as_str() {
+                        "relu" => Activation::Relu, "sigmoid" => Activation::Sigmoid, "linear" => Activation::Linear, _ => Activation::Tanh })
+                        prop:value=move || settings.with(|s| format!("{:?}", s.activation).to_lowercase())>
+                        <option value="tanh">"Tanh"</option>
+                        <option value="relu">"ReLU"</option>
+                        <option value="sigmoid">"Sigmoid"</option>
+                        <option value="linear">"Linear"</option>
+                    </select>
+                </label>
+                <label>"Optimizer"
+                    <select on:change=update(|s, v| s.optimizer = if v == "sgd" { OptimizerChoice::Sgd } else { OptimizerChoice::Adam })
+                        prop:value=move || settings.with(|s| if s.optimizer == OptimizerChoice::Sgd { "sgd" } else { "adam" })>
+                        <option value="adam">"Adam"</option>
+                        <option value="sgd">"Gradient descent (SGD)"</option>
+                    </select>
+                </label>
+                <label>"Learning rate"
+                    <select on:change=update(|s, v| s.learning_rate = v.parse().unwrap_or(0.03))
+                        prop:value=move || settings.with(|s| s.learning_rate.to_string())>
+                        {["0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"]
+                            .map(|r| view! { <option value=r>{r}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"Regularization"
+                    <select on:change=update(|s, v| s.penalty = match v.as_str() { "l1" => Penalty::L1, "l2" => Penalty::L2, _ => Penalty::None })
+                        prop:value=move || settings.with(|s| format!("{:?}", s.penalty).to_lowercase())>
+                        <option value="none">"None"</option>
+                        <option value="l1">"L1"</option>
+                        <option value="l2">"L2"</option>
+                    </select>
+                </label>
+                <label>"Regularization rate"
+                    <select on:change=update(|s, v| s.penalty_rate = v.parse().unwrap_or(0.001))
+                        prop:value=move || settings.with(|s| s.penalty_rate.to_string())>
+                        {["0", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"]
+                            .map(|r| view! { <option value=r>{r}</option> }).collect_view()}
+                    </select>
+                </label>
+                <p class="hint">{move || if settings.with(Settings::is_regression) {
+                    "Regression: linear output, mean squared error"
+                } else {
+                    "Classification: sigmoid output, binary cross-entropy"
+                }}</p>
+                <div class="buttons">
+                    <button id="play" disabled=move || !ready.get() on:click=play aria-pressed=move || running.get().to_string()>
+                        {move || if running.get() { "Pause" } else { "Train" }}
+                    </button>
+                    <button id="step" disabled=move || running.get() || !ready.get() on:click=move |_| spawn_local(async move { step().await; })>"Step"</button>
+                    <button id="reset" on:click=reset>"Reset"</button>
+                </div>
+                <p class="error" role="alert">{move || error.get()}</p>
+            </section>
+            <section class="output" aria-label="Model output">
+                <canvas node_ref=canvas width="400" height="400" aria-label="Model output over the plane with training (white outline) and test (black outline) points"></canvas>
+                <div class="row">
+                    <label class="inline"><input type="checkbox" prop:checked=move || display.get().show_test
+                        on:change=move |ev| display.update(|d| d.show_test = event_target_checked(&ev)) />"Show test data"</label>
+                    <label class="inline"><input type="checkbox" prop:checked=move || display.get().discretize
+                        on:change=move |ev| display.update(|d| d.discretize = event_target_checked(&ev)) />"Discretize output"</label>
+                </div>
+                <div id="stats"
+                    data-epoch=move || progress.get().map_or(0, |p| p.epoch)
+                    data-train-loss=move || progress.get().map_or(String::new(), |p| p.train_loss.to_string())
+                    data-test-loss=move || progress.get().map_or(String::new(), |p| p.test_loss.to_string())>
+                    <span>"Epoch "<b>{move || progress.get().map_or(0, |p| p.epoch)}</b></span>
+                    <span>"Training loss "<b>{move || fmt_loss(progress.get().map(|p| p.train_loss))}</b></span>
+                    <span>"Test loss "<b>{move || fmt_loss(progress.get().map(|p| p.test_loss))}</b></span>
+                </div>
+                <LossChart train=train_curve test=test_curve label="Loss per epoch: training in blue, test in orange" />
+            </section>
+        </section>
+    }
+}
