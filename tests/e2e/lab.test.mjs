@@ -93,6 +93,11 @@ describe('2-D lab settings', () => {
     await page.waitForFunction(() => location.search.includes('dataset=spiral'));
     assert.match(page.url(), /features=x1%2Cx2%2Cx1_times_x2|features=x1,x2,x1_times_x2/);
     assert.match(page.url(), /#lab$/);
+    await page.getByLabel('Activation').selectOption('relu');
+    await page.getByLabel('Optimizer').selectOption('sgd');
+    await page.getByLabel('Regularization').first().selectOption('l2');
+    await page.waitForFunction(() => ['activation=relu', 'optimizer=sgd', 'penalty=l2'].every((p) => location.search.includes(p)));
+    assert.equal(await page.getByLabel('Optimizer').inputValue(), 'sgd');
     assert.deepEqual(errors, []);
   });
 

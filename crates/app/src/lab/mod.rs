@@ -19,7 +19,7 @@ use crate::backend::BackendState;
 use crate::chart::LossChart;
 use crate::heatmap;
 use crate::runtime::{now_ms, yield_to_browser};
-use settings::{Display, OptimizerChoice, Penalty, Settings, DATASETS};
+use settings::{name_of, named, Display, OptimizerChoice, Penalty, Settings, DATASETS};
 
 /// The model and data being trained. Kept outside the reactive system: the
 /// engine is not `Send`, and only this module's code touches it.
@@ -266,9 +266,8 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
                     <button on:click=move |_| change_layers(false) aria-label="Remove the last hidden layer">"− layer"</button>
                 </div>
                 <label>"Activation"
-                    <select on:change=update(|s, v| s.activation = match v.as_str() {
-                        "relu" => Activation::Relu, "sigmoid" => Activation::Sigmoid, "linear" => Activation::Linear, _ => Activation::Tanh })
-                        prop:value=move || settings.with(|s| format!("{:?}", s.activation).to_lowercase())>
+                    <select on:change=update(|s, v| s.activation = named(&v).unwrap_or(Activation::Tanh))
+                        prop:value=move || settings.with(|s| name_of(&s.activation))>
                         <option value="tanh">"Tanh"</option>
                         <option value="relu">"ReLU"</option>
                         <option value="sigmoid">"Sigmoid"</option>
@@ -276,8 +275,8 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
                     </select>
                 </label>
                 <label>"Optimizer"
-                    <select on:change=update(|s, v| s.optimizer = if v == "sgd" { OptimizerChoice::Sgd } else { OptimizerChoice::Adam })
-                        prop:value=move || settings.with(|s| if s.optimizer == OptimizerChoice::Sgd { "sgd" } else { "adam" })>
+                    <select on:change=update(|s, v| s.optimizer = named(&v).unwrap_or(OptimizerChoice::Adam))
+                        prop:value=move || settings.with(|s| name_of(&s.optimizer))>
                         <option value="adam">"Adam"</option>
                         <option value="sgd">"Gradient descent (SGD)"</option>
                     </select>
@@ -290,8 +289,8 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
                     </select>
                 </label>
                 <label>"Regularization"
-                    <select on:change=update(|s, v| s.penalty = match v.as_str() { "l1" => Penalty::L1, "l2" => Penalty::L2, _ => Penalty::None })
-                        prop:value=move || settings.with(|s| format!("{:?}", s.penalty).to_lowercase())>
+                    <select on:change=update(|s, v| s.penalty = named(&v).unwrap_or(Penalty::None))
+                        prop:value=move || settings.with(|s| name_of(&s.penalty))>
                         <option value="none">"None"</option>
                         <option value="l1">"L1"</option>
                         <option value="l2">"L2"</option>

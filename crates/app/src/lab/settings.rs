@@ -87,11 +87,11 @@ impl Default for Settings {
 }
 
 /// `"tanh"` for `Activation::Tanh`: the names model.json uses.
-fn name_of<T: Serialize>(value: &T) -> String {
+pub fn name_of<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
 }
 
-fn named<T: DeserializeOwned>(name: &str) -> Option<T> {
+pub fn named<T: DeserializeOwned>(name: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(name.into())).ok()
 }
 
