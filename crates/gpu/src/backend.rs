@@ -6,6 +6,7 @@ use neuroglow_core::backend::{AdamStep, LossOp, LstmBackward, LstmForward, Matmu
 use neuroglow_core::{Activation, Backend, Error, LossKind};
 
 use crate::alloc::{Allocations, Allocator};
+use crate::device::{Failure, SharedDevice};
 use crate::kernels::Kernel;
 use crate::recorder::Recorder;
 
@@ -63,54 +64,11 @@ pub struct GpuBackend {
 }
 
 impl GpuBackend {
-    /// Opens the best GPU adapter. Fails (never panics) when there is none,
-    /// so the caller can fall back to the CPU.
+    /// A backend on the page's (or thread's) GPU device, opened on first use
+    /// and shared with every other backend. Fails (never panics) when there
+    /// is no GPU, so the caller can fall back to the CPU.
     pub async fn new() -> Result<Self, GpuUnavailable> {
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
-            backends: wgpu::Backends::all(),
-            ..wgpu::InstanceDescriptor::new_without_display_handle()
-        });
-        let adapter = instance
-            .request_adapter(&wgpu::RequestAdapterOptions {
-                power_preference: wgpu::PowerPreference::HighPerformance,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| GpuUnavailable {
-                reason: "this browser or system offers no WebGPU adapter".into(),
-                detail: e.to_string(),
-            })?;
-        Self::from_adapter(&adapter).await
-    }
-
-    /// Opens a device on a chosen adapter with WebGPU's default limits.
-    pub async fn from_adapter(adapter: &wgpu::Adapter) -> Result<Self, GpuUnavailable> {
-        let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor {
-                label: Some("neuroglow"),
-                required_limits: wgpu::Limits::default(),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| GpuUnavailable { reason: "the GPU refused to open a device".into(), detail: e.to_string() })?;
-        let failure = Arc::new(Mutex::new(Failure::default()));
-        let on_error = failure.clone();
-        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
-            if let Ok(mut failure) = on_error.lock() {
-                failure.error.get_or_insert(e.to_string());
-            }
-        }));
-        let on_lost = failure.clone();
-        device.set_device_lost_callback(move |_, message| {
-            if let Ok(mut failure) = on_lost.lock() {
-                failure
-                    .lost
-                    .get_or_insert(format!("the GPU device was lost ({message}); training can go on on the CPU"));
-            }
-        });
-        let info = adapter.get_info();
-        // Browsers keep the adapter's name to themselves.
-        let name = if info.name.is_empty() { "WebGPU".to_string() } else { info.name };
+        let SharedDevice { device, queue, name, failure } = SharedDevice::get().await?;
         let gpu = Recorder::new(device, queue);
         let storage = |len: usize| storage_buffer(&gpu.allocator, len);
         let (placeholder, row_stats, links, norm) = (storage(1).buffer, storage(0), storage(0), storage(1));
@@ -135,13 +93,6 @@ impl GpuBackend {
             Some(message) => Err(Error::Backend(message.clone())),
         }
     }
-}
-
-/// The first device loss and the first validation error, if any.
-#[derive(Default)]
-struct Failure {
-    lost: Option<String>,
-    error: Option<String>,
 }
 
 fn storage_buffer(allocator: &Allocator, len: usize) -> GpuBuffer {
@@ -216,7 +167,13 @@ impl Backend for GpuBackend {
         if let Err(e) = mapped {
             // Usually the device is gone; say so if its callback already has.
             self.check_health()?;
-            return Err(Error::Backend(format!("reading GPU memory failed ({e}); the GPU device was probably lost")));
+            let message = format!("reading GPU memory failed ({e}); the GPU device was probably lost");
+            // Natively the loss may not have been reported yet: make sure no
+            // other backend is handed this device.
+            if let Ok(mut failure) = self.failure.lock() {
+                failure.lost.get_or_insert(message.clone());
+            }
+            return Err(Error::Backend(message));
         }
         let values = {
             let view = staging

@@ -24,6 +24,7 @@
 
 mod alloc;
 mod backend;
+mod device;
 mod fallback;
 mod kernels;
 mod layout;

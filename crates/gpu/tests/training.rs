@@ -59,3 +59,17 @@ fn a_lost_device_is_reported_at_the_next_read() {
     let error = block_on(backend.read(&buffer, 4)).unwrap_err().to_string();
     assert!(error.contains("lost"), "{error}");
 }
+
+#[test]
+fn backends_share_one_device_and_a_lost_one_is_replaced() {
+    let (mut first, second) = (gpu(), gpu());
+    assert!(first.device() == second.device(), "the second backend opened a device of its own");
+    let buffer = first.alloc(4);
+    first.device().destroy();
+    assert!(block_on(first.read(&buffer, 4)).is_err());
+    // The lost device is not handed out again: a fresh one works.
+    let mut fresh = gpu();
+    let mut buffer = fresh.alloc(2);
+    fresh.write(&mut buffer, &[1.5, -2.0]);
+    assert_eq!(block_on(fresh.read(&buffer, 2)).unwrap(), [1.5, -2.0]);
+}
