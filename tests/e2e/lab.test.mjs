@@ -48,7 +48,7 @@ for (const webgpu of [false, true]) {
       const badge = page.locator('[data-backend]');
       await badge.waitFor();
       assert.equal(await badge.getAttribute('data-backend'), 'cpu');
-      assert.match(await badge.textContent(), /\?backend=cpu/);
+      assert.match(await badge.textContent(), /CPU was chosen \(backend=cpu\)/);
       await page.click('#step');
       await page.waitForFunction(() => Number(document.querySelector('#stats').dataset.epoch) === 1);
       assert.deepEqual(errors, []);
@@ -98,6 +98,23 @@ describe('2-D lab settings', () => {
     await page.getByLabel('Regularization').first().selectOption('l2');
     await page.waitForFunction(() => ['activation=relu', 'optimizer=sgd', 'penalty=l2'].every((p) => location.search.includes(p)));
     assert.equal(await page.getByLabel('Optimizer').inputValue(), 'sgd');
+    assert.deepEqual(errors, []);
+  });
+
+  test('?embed=1 shows one view for an iframe, with the controls the address hides left out', async () => {
+    const { page, errors } = await openPage(context, '/?embed=1&hide=noise,seed&regenerate_hide=true&dataset=spiral#lab');
+    await page.waitForSelector('#play:not([disabled])');
+    assert.equal(await page.locator('nav').isVisible(), false);
+    for (const hidden of ['noise', 'seed', 'regenerate']) {
+      assert.equal(await page.locator(`.lab [data-control="${hidden}"]`).isVisible(), false, hidden);
+    }
+    assert.equal(await page.getByLabel('Dataset').inputValue(), 'spiral');
+    const full = new URL(await page.getByText('Open in Neuroglow').getAttribute('href'));
+    assert.equal(full.searchParams.get('embed'), null);
+    assert.equal(full.searchParams.get('dataset'), 'spiral');
+    await page.click('#step');
+    await page.waitForFunction(() => Number(document.querySelector('#stats').dataset.epoch) === 1);
+    await page.screenshot({ path: `${screenshotDir}lab-embedded.png` });
     assert.deepEqual(errors, []);
   });
 

@@ -5,7 +5,10 @@ use leptos::prelude::*;
 use neuroglow_core::{CpuBackend, Model};
 use neuroglow_gpu::{AutoModel, Engine, GpuBackend};
 
+use crate::controls::Controls;
 use crate::runtime::{query_parameter, set_query_parameter};
+
+const CPU_CHOSEN: &str = "the CPU was chosen (backend=cpu)";
 
 /// What the user asked for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -57,8 +60,13 @@ pub struct BackendState {
 }
 
 impl BackendState {
+    /// The state for the views built from here on, starting from the address's choice.
     pub fn provide() -> Self {
-        let state = Self { choice: RwSignal::new(BackendChoice::from_url()), info: RwSignal::new(None) };
+        Self::provide_with(BackendChoice::from_url())
+    }
+
+    pub fn provide_with(choice: BackendChoice) -> Self {
+        let state = Self { choice: RwSignal::new(choice), info: RwSignal::new(None) };
         provide_context(state);
         state
     }
@@ -76,7 +84,7 @@ impl BackendState {
     /// Puts `model` where the user's choice says and updates the badge.
     pub async fn place(&self, model: Model<CpuBackend>) -> Result<AutoModel, String> {
         let placed = match self.choice.get_untracked() {
-            BackendChoice::Cpu => AutoModel::on_cpu(model, "CPU chosen with ?backend=cpu").await,
+            BackendChoice::Cpu => AutoModel::on_cpu(model, CPU_CHOSEN).await,
             BackendChoice::Auto | BackendChoice::WebGpu => AutoModel::new(model).await,
         }
         .map_err(|e| e.to_string())?;
@@ -93,7 +101,7 @@ impl BackendState {
     /// any model is built.
     pub async fn probe(&self) {
         let info = match self.choice.get_untracked() {
-            BackendChoice::Cpu => cpu_info(Some("CPU chosen with ?backend=cpu".into())),
+            BackendChoice::Cpu => cpu_info(Some(CPU_CHOSEN.into())),
             _ => match GpuBackend::new().await {
                 Ok(_) => gpu_info(),
                 Err(why) => cpu_info(Some(why.to_string())),
@@ -124,6 +132,7 @@ fn cpu_info(reason: Option<String>) -> BackendInfo {
 #[component]
 pub fn BackendBadge() -> impl IntoView {
     let state = BackendState::get();
+    let controls = Controls::current();
     view! {
         <div class="backend">
             {move || state.info.get().map(|b| {
@@ -135,7 +144,7 @@ pub fn BackendBadge() -> impl IntoView {
                     </span>
                 }
             })}
-            <label class="switch">"Train on "
+            <label class="switch" data-control="backend-switch" hidden=controls.hides("backend-switch")>"Train on "
                 <select on:change=move |ev| state.choose(BackendChoice::parse(&event_target_value(&ev)))
                     prop:value=move || state.choice.get().as_str()>
                     <option value="auto">"best available"</option>

@@ -2,8 +2,6 @@
 //! that the `digits-mlp` was trained on, and the model's probability for
 //! each class. Teach it your handwriting with a few labelled drawings.
 
-use std::cell::RefCell;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use neuroglow_core::data::{csv, Dataset};
@@ -12,9 +10,10 @@ use neuroglow_core::{CpuBackend, Model, Tensor};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, PointerEvent};
 
+use crate::controls::Controls;
 use crate::files::fetch_text;
 use crate::report::{Evaluation, ReportView, WORST_SHOWN};
-use crate::slot::{self, ModelSlot};
+use crate::slot::{ModelKind, ModelSlot};
 use crate::training::{TrainingMonitor, TrainingView};
 
 const PAD_SIZE: f64 = 280.0;
@@ -23,14 +22,14 @@ const STROKE: f64 = 24.0;
 const GRID: usize = 8;
 const FULL_CELL: f32 = 16.0;
 
-thread_local! {
-    static MODEL: slot::Cell = const { RefCell::new(None) };
-}
-
 /// This view's model.
 pub fn slot() -> ModelSlot {
-    ModelSlot::new(&MODEL, "digits-mlp")
+    ModelSlot::pretrained("digits-mlp")
 }
+
+/// The models this view can use.
+pub const KIND: ModelKind =
+    ModelKind { fits: fits_view, what: "a digit classifier (8 × 8 pixels in, 10 classes out)" };
 
 /// Whether `model` can serve this view: 64 pixels in, 10 classes out.
 pub fn fits_view(model: &Model<CpuBackend>) -> bool {
@@ -134,7 +133,7 @@ fn dataset(model: &Model<CpuBackend>, pixels: Vec<f32>, labels: Vec<f32>) -> Res
 
 /// The report card on the model's held-out test digits.
 async fn evaluate_test_set(model: ModelSlot) -> Result<Evaluation, String> {
-    let table = csv::parse(&fetch_text(&format!("{}test.csv", model.pretrained_url())).await?, &Default::default())
+    let table = csv::parse(&fetch_text(&format!("{}test.csv", model.source_url())).await?, &Default::default())
         .map_err(|e| e.to_string())?;
     let what = format!("held-out test set ({} digits)", table.labels.rows());
     let mut loaded = model.take()?;
@@ -166,6 +165,7 @@ async fn fine_tune(model: ModelSlot, examples: Vec<(Vec<f32>, usize)>, monitor: 
 #[component]
 pub fn Digits(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
+    let controls = Controls::current();
     let pad = NodeRef::<leptos::html::Canvas>::new();
     let preview = NodeRef::<leptos::html::Canvas>::new();
     let probabilities = RwSignal::new(Vec::<f32>::new());
@@ -228,9 +228,9 @@ pub fn Digits(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
 
     view! {
         <section class="view digits" aria-labelledby="digits-title">
-            <h2 id="digits-title">"Digits"</h2>
-            <p class="hint">"Draw a digit. It is shrunk to 8 × 8 cells like the 1,797 scanned digits the MLP learned from."</p>
-            <p class="status" hidden=loaded>"Loading the digits model…"</p>
+            <h2 id="digits-title" hidden=controls.hides("title")>"Digits"</h2>
+            <p class="hint" hidden=controls.hides("hint")>"Draw a digit. It is shrunk to 8 × 8 cells like the 1,797 scanned digits the MLP learned from."</p>
+            <p class="status" hidden=move || loaded() || error.get().is_some()>"Loading the digits model…"</p>
             <div class="digits-row">
                 <canvas id="digit-pad" node_ref=pad width=PAD_SIZE height=PAD_SIZE
                     aria-label="Drawing pad: draw a digit with the mouse, a pen or a finger"
@@ -244,6 +244,7 @@ pub fn Digits(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
                 ></canvas>
                 <div>
                     <canvas node_ref=preview class="preview" width="80" height="80"
+                        data-control="preview" hidden=controls.hides("preview")
                         aria-label="What the model sees: 8 × 8 cells"></canvas>
                     <button id="digit-clear" on:click=move |_| {
                         if let Some(c) = pad.get_untracked() { clear(&c) }
@@ -256,13 +257,13 @@ pub fn Digits(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
                     {move || probabilities.get().into_iter().enumerate().map(|(d, p)| view! {
                         <li class:best=move || best() == Some(d)>
                             <span class="digit">{d}</span>
-                            <span class="bar" style=format!("width: {:.1}%", p * 100.0)></span>
+                            <span class="bar" style:width=format!("{:.1}%", p * 100.0)></span>
                             <span class="value">{format!("{:.0} %", p * 100.0)}</span>
                         </li>
                     }).collect_view()}
                 </ol>
             </div>
-            <details class="fine-tune">
+            <details class="fine-tune" data-control="fine-tune" hidden=controls.hides("fine-tune")>
                 <summary>"Teach it your handwriting"</summary>
                 <div class="row">
                     <label>"This drawing is a"
@@ -288,7 +289,7 @@ pub fn Digits(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
                 </div>
                 <TrainingView monitor=monitor />
             </details>
-            <button id="digits-evaluate" disabled=move || !loaded() || monitor.running.get() on:click=move |_| {
+            <button id="digits-evaluate" data-control="evaluate" hidden=controls.hides("evaluate") disabled=move || !loaded() || monitor.running.get() on:click=move |_| {
                 set_error.set(None);
                 spawn_local(async move {
                     match evaluate_test_set(model).await {

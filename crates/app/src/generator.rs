@@ -2,29 +2,28 @@
 //! one character at a time, and the text streams in as it is sampled.
 //! Fine-tune it on text of your own and see what it writes then.
 
-use std::cell::RefCell;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use neuroglow_core::data::text::{next_char_windows, TextEncoder};
 use neuroglow_core::generate::{Generation, Sampling};
 use neuroglow_core::{CpuBackend, Model};
 
+use crate::controls::Controls;
 use crate::runtime::{now_ms, yield_to_browser};
-use crate::slot::{self, ModelSlot};
+use crate::slot::{ModelKind, ModelSlot};
 use crate::training::{TrainingMonitor, TrainingView};
 
 /// Generate this long before letting the page paint the new characters.
 const FRAME_MS: f64 = 30.0;
 
-thread_local! {
-    static MODEL: slot::Cell = const { RefCell::new(None) };
-}
-
 /// This view's model.
 pub fn slot() -> ModelSlot {
-    ModelSlot::new(&MODEL, "shakespeare-char")
+    ModelSlot::pretrained("shakespeare-char")
 }
+
+/// The models this view can use.
+pub const KIND: ModelKind =
+    ModelKind { fits: fits_view, what: "a character generator (characters in, the next character out)" };
 
 /// Whether `model` can serve this view: characters in, next character out.
 pub fn fits_view(model: &Model<CpuBackend>) -> bool {
@@ -39,7 +38,7 @@ struct Settings {
 }
 
 /// Streams `length` characters continuing `prompt` into `output`, stopping
-/// early when `stop` is set.
+/// early when `stop` is set or the view is gone (an embedded demo removed).
 async fn generate(
     model: ModelSlot,
     prompt: &str,
@@ -52,11 +51,11 @@ async fn generate(
         let mut generation = Generation::start(&loaded, prompt, settings.sampling).map_err(|e| e.to_string())?;
         let mut frame_start = now_ms();
         for _ in 0..settings.length {
-            if stop.get_untracked() {
+            if stop.try_get_untracked().unwrap_or(true) {
                 break;
             }
             let ch = generation.next_char(&mut loaded).await.map_err(|e| e.to_string())?;
-            output.update(|o| o.push(ch));
+            output.try_update(|o| o.push(ch));
             if now_ms() - frame_start > FRAME_MS {
                 yield_to_browser().await;
                 frame_start = now_ms();
@@ -92,6 +91,7 @@ async fn fine_tune(model: ModelSlot, text: &str, epochs: usize, monitor: Trainin
 #[component]
 pub fn Generator(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
+    let controls = Controls::current();
     let prompt = RwSignal::new("ROMEO:\n".to_string());
     let output = RwSignal::new(String::new());
     let settings = RwSignal::new(Settings { length: 300, sampling: Sampling { temperature: 0.8, top_k: 0, seed: 1 } });
@@ -132,21 +132,21 @@ pub fn Generator(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
 
     view! {
         <section class="view generator" aria-labelledby="generator-title">
-            <h2 id="generator-title">"Text generator"</h2>
-            <p class="hint">"Three stacked LSTMs trained on Shakespeare's plays write one character at a time."</p>
-            <p class="status" hidden=loaded>"Loading the Shakespeare model…"</p>
+            <h2 id="generator-title" hidden=controls.hides("title")>"Text generator"</h2>
+            <p class="hint" hidden=controls.hides("hint")>"Three stacked LSTMs trained on Shakespeare's plays write one character at a time."</p>
+            <p class="status" hidden=move || loaded() || error.get().is_some()>"Loading the Shakespeare model…"</p>
             <label class="wide">"Prompt"
                 <textarea id="generator-prompt" rows="2" prop:value=move || prompt.get()
                     on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
             </label>
             <div class="row">
-                <label>"Length"<input type="number" min="1" max="5000" prop:value=move || settings.get().length
+                <label data-control="length" hidden=controls.hides("length")>"Length"<input type="number" min="1" max="5000" prop:value=move || settings.get().length
                     on:change=move |ev| settings.update(|s| s.length = number(&ev, 300.0).clamp(1.0, 5000.0) as usize) /></label>
-                <label>"Temperature"<input type="number" min="0" max="3" step="0.1" prop:value=move || settings.get().sampling.temperature
+                <label data-control="temperature" hidden=controls.hides("temperature")>"Temperature"<input type="number" min="0" max="3" step="0.1" prop:value=move || format!("{:.2}", settings.get().sampling.temperature).trim_end_matches('0').trim_end_matches('.').to_string()
                     on:change=move |ev| settings.update(|s| s.sampling.temperature = number(&ev, 0.8).clamp(0.0, 3.0) as f32) /></label>
-                <label>"Top-k (0: all)"<input type="number" min="0" max="100" prop:value=move || settings.get().sampling.top_k
+                <label data-control="top-k" hidden=controls.hides("top-k")>"Top-k (0: all)"<input type="number" min="0" max="100" prop:value=move || settings.get().sampling.top_k
                     on:change=move |ev| settings.update(|s| s.sampling.top_k = number(&ev, 0.0).clamp(0.0, 100.0) as usize) /></label>
-                <label>"Seed"<input type="number" min="0" prop:value=move || settings.get().sampling.seed
+                <label data-control="seed" hidden=controls.hides("seed")>"Seed"<input type="number" min="0" prop:value=move || settings.get().sampling.seed
                     on:change=move |ev| settings.update(|s| s.sampling.seed = number(&ev, 1.0).max(0.0) as u64) /></label>
             </div>
             <div class="buttons">
@@ -157,7 +157,7 @@ pub fn Generator(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
                 data-state=move || if generating.get() { "running" } else { "idle" }>
                 <span class="prompt">{move || prompt.get().replace("\\n", "\n")}</span>{move || output.get()}
             </pre>
-            <details class="fine-tune">
+            <details class="fine-tune" data-control="fine-tune" hidden=controls.hides("fine-tune")>
                 <summary>"Fine-tune on your own text"</summary>
                 <label class="wide">"Text to learn from (a few thousand characters or more)"
                     <textarea id="generator-own-text" rows="6" prop:value=move || own_text.get()

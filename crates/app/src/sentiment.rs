@@ -2,8 +2,6 @@
 //! and shows, word by word, how its opinion moves through the sentence.
 //! Fine-tune it on your own labelled lines and evaluate it on held-out data.
 
-use std::cell::{Cell, RefCell};
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use neuroglow_core::data::text::{parse_labelled_lines, TextEncoder};
@@ -12,23 +10,22 @@ use neuroglow_core::evaluation::ClassificationReport;
 use neuroglow_core::rng::Rng;
 use neuroglow_core::{CpuBackend, Model, Tensor};
 
+use crate::controls::Controls;
 use crate::files::fetch_text;
 use crate::report::{Evaluation, ReportView, WORST_SHOWN};
-use crate::slot::{self, ModelSlot};
+use crate::runtime::now_ms;
+use crate::slot::{ModelKind, ModelSlot};
 use crate::training::{TrainingMonitor, TrainingView};
 
 const CLASS_NAMES: [&str; 2] = ["negative", "positive"];
 
-thread_local! {
-    static MODEL: slot::Cell = const { RefCell::new(None) };
-    /// True while a reading is being computed (see `read_latest`).
-    static READING: Cell<bool> = const { Cell::new(false) };
-}
-
 /// This view's model.
 pub fn slot() -> ModelSlot {
-    ModelSlot::new(&MODEL, "sentiment-lstm")
+    ModelSlot::pretrained("sentiment-lstm")
 }
+
+/// The models this view can use.
+pub const KIND: ModelKind = ModelKind { fits: fits_view, what: "a text classifier (words in, one probability out)" };
 
 /// Whether `model` can serve this view: words in, one probability out.
 pub fn fits_view(model: &Model<CpuBackend>) -> bool {
@@ -115,15 +112,20 @@ fn percent(p: f32) -> String {
 }
 
 /// A word's background: red for negative, green for positive.
-fn word_style(p: f32) -> String {
+fn word_colour(p: f32) -> String {
     let hue = 120.0 * p;
-    format!("background: hsl({hue:.0} 70% 85%)")
+    format!("hsl({hue:.0} 70% 85%)")
 }
 
 #[component]
 pub fn Sentiment(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
     let (status, set_status) = signal(Some("Loading the sentiment model…".to_string()));
     let (error, set_error) = signal(None::<String>);
+    let controls = Controls::current();
+    // True while a reading is being computed (see `read_latest`).
+    let reading = StoredValue::new(false);
+    let latency_ms = RwSignal::new(None::<f64>);
+    let hide_latency = controls.hides("latency");
     let text = RwSignal::new("The food was wonderful and the staff were kind".to_string());
     let steps = RwSignal::new(Vec::<WordStep>::new());
     let evaluation = RwSignal::new(None::<Evaluation>);
@@ -137,24 +139,28 @@ pub fn Sentiment(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
     // Reads the text, and keeps reading until the reading matches the latest
     // text (typing while a reading runs must not lose the last keystroke).
     let read_latest = move || {
-        if READING.with(|r| r.replace(true)) {
+        if reading.try_update_value(|r| std::mem::replace(r, true)) != Some(false) {
             return;
         }
         spawn_local(async move {
-            loop {
-                let current = text.get_untracked();
+            // `try_`: the view may be gone (an embedded demo removed) by now.
+            while let Some(current) = text.try_get_untracked() {
                 let Ok(mut loaded) = model.take() else { break };
+                let started = now_ms();
                 let result = read_sentence(&mut loaded, &current).await;
                 model.put_back(loaded);
                 match result {
-                    Ok(read) => steps.set(read),
+                    Ok(read) => {
+                        latency_ms.set(Some(now_ms() - started));
+                        steps.set(read);
+                    }
                     Err(e) => set_error.set(Some(e)),
                 }
-                if text.get_untracked() == current {
+                if text.try_get_untracked().is_none_or(|latest| latest == current) {
                     break;
                 }
             }
-            READING.with(|r| r.set(false));
+            reading.try_set_value(false);
         });
     };
 
@@ -172,7 +178,7 @@ pub fn Sentiment(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
         set_error.set(None);
         spawn_local(async move {
             let result = async {
-                let tsv = fetch_text(&format!("{}test.tsv", model.pretrained_url())).await?;
+                let tsv = fetch_text(&format!("{}test.tsv", model.source_url())).await?;
                 let rows = parse_labelled_lines(&tsv).map_err(|e| e.to_string())?;
                 let texts: Vec<String> = rows.iter().map(|(_, t)| t.clone()).collect();
                 let what = format!("held-out test set ({} sentences)", texts.len());
@@ -211,9 +217,9 @@ pub fn Sentiment(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
 
     view! {
         <section class="view sentiment" aria-labelledby="sentiment-title">
-            <h2 id="sentiment-title">"Text classifier"</h2>
-            <p class="hint">"An LSTM trained on 2,550 review sentences guesses whether yours is positive. Each word is coloured by what the model thinks after reading up to it."</p>
-            <p class="status" hidden=move || status.get().is_none()>{move || status.get()}</p>
+            <h2 id="sentiment-title" hidden=controls.hides("title")>"Text classifier"</h2>
+            <p class="hint" hidden=controls.hides("hint")>"An LSTM trained on 2,550 review sentences guesses whether yours is positive. Each word is coloured by what the model thinks after reading up to it."</p>
+            <p class="status" hidden=move || status.get().is_none() || error.get().is_some()>{move || status.get()}</p>
             <label class="wide">"Your sentence"
                 <textarea id="sentiment-text" rows="2" prop:value=move || text.get()
                     on:input=move |ev| text.set(event_target_value(&ev))></textarea>
@@ -224,22 +230,25 @@ pub fn Sentiment(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
                         <p class="verdict">
                             <meter min="0" max="1" low="0.5" optimum="1" value=p aria-label="Probability positive"></meter>
                             <b>{if p >= 0.5 { "Positive" } else { "Negative" }}</b>{format!(" — {} chance it is positive", percent(p))}
+                            <small class="latency" data-control="latency" hidden=hide_latency>
+                                {move || latency_ms.get().map(|ms| format!("read in {ms:.0} ms"))}
+                            </small>
                         </p>
                     }.into_any(),
                     None => view! { <p class="verdict">"Type a few words."</p> }.into_any(),
                 }}
-                <p class="words" aria-label="How the prediction moves word by word">
+                <p class="words" data-control="words" hidden=controls.hides("words") aria-label="How the prediction moves word by word">
                     {move || steps.get().into_iter().map(|w| {
                         let title = format!("after “{}”: {} positive{}", w.word, percent(w.probability),
                             if w.known { "" } else { " (a word the model does not know)" });
                         view! {
-                            <span class="word" class:unknown=!w.known style=word_style(w.probability) title=title.clone()
+                            <span class="word" class:unknown=!w.known style:background=word_colour(w.probability) title=title.clone()
                                 aria-label=title>{w.word}</span>
                         }
                     }).collect_view()}
                 </p>
             </div>
-            <details class="fine-tune">
+            <details class="fine-tune" data-control="fine-tune" hidden=controls.hides("fine-tune")>
                 <summary>"Fine-tune on your own sentences"</summary>
                 <label class="wide">"Labelled lines: 1 (positive) or 0 (negative), a tab, then the sentence"
                     <textarea id="sentiment-lines" rows="6" placeholder="1\tWhat a lovely little place\n0\tCold food and a long wait"
@@ -270,7 +279,7 @@ pub fn Sentiment(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
                 <button id="sentiment-train" on:click=fine_tune disabled=move || monitor.running.get() || status.get().is_some()>"Fine-tune"</button>
                 <TrainingView monitor=monitor />
             </details>
-            <button id="sentiment-evaluate" on:click=evaluate_test_set disabled=move || monitor.running.get() || status.get().is_some()>
+            <button id="sentiment-evaluate" data-control="evaluate" hidden=controls.hides("evaluate") on:click=evaluate_test_set disabled=move || monitor.running.get() || status.get().is_some()>
                 "Evaluate on the held-out test set"
             </button>
             <p class="error" role="alert">{move || error.get()}</p>

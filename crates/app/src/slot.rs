@@ -1,10 +1,7 @@
-//! Where a view keeps its model: outside the reactive system (the engine is
-//! not `Send`), loaded the first time the view opens — the user's own saved
-//! model if there is one, else the pretrained one — and lent out while an
-//! `await` needs it, so that no `RefCell` borrow is ever held across one.
-
-use std::cell::RefCell;
-use std::thread::LocalKey;
+//! Where a view keeps its model: in local (non-`Send`) storage owned by the
+//! view, loaded the first time the view opens — the user's own saved model if
+//! there is one, else the one it starts from — and lent out while an `await`
+//! needs it, so that no borrow is ever held across one.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -14,15 +11,29 @@ use crate::files::load_model;
 use crate::store;
 use crate::training::copy_of;
 
-pub type Cell = RefCell<Option<Model<CpuBackend>>>;
+/// What a slot says when its view has been removed from the page (an
+/// embedded demo whose element went away while a task still ran).
+const GONE: &str = "the demo was removed from the page";
 
-/// A view's model, by the thread-local that holds it.
+/// The kind of model a view can use.
+#[derive(Clone, Copy)]
+pub struct ModelKind {
+    pub fits: fn(&Model<CpuBackend>) -> bool,
+    /// What such a model is, for the message when one does not fit.
+    pub what: &'static str,
+}
+
+/// A view's model.
 #[derive(Clone, Copy)]
 pub struct ModelSlot {
-    cell: &'static LocalKey<Cell>,
-    /// The pretrained model it starts from, as named under `models/`; also
-    /// the key of the user's own version in the browser's storage.
-    pub name: &'static str,
+    model: StoredValue<Option<Model<CpuBackend>>, LocalStorage>,
+    /// The directory of the model's files it starts from, ending in `/`.
+    source: StoredValue<String>,
+    /// The key of the user's own version in the browser's storage; `None`
+    /// for models that are never kept (embedded demos).
+    saved_as: Option<&'static str>,
+    /// Checked on models loaded from elsewhere than the shipped files.
+    kind: Option<ModelKind>,
     /// Bumped whenever the model is replaced (loaded, fine-tuned, imported).
     pub version: RwSignal<u64>,
     /// Whether the model is the user's own (trained or imported, and saved).
@@ -30,37 +41,59 @@ pub struct ModelSlot {
 }
 
 impl ModelSlot {
-    pub fn new(cell: &'static LocalKey<Cell>, name: &'static str) -> Self {
-        Self { cell, name, version: RwSignal::new(0), own: RwSignal::new(false) }
+    /// The pretrained model `name` (under `models/`), or the user's own
+    /// version of it saved in the browser under the same name.
+    pub fn pretrained(name: &'static str) -> Self {
+        Self::new(format!("models/{name}/"), Some(name), None)
     }
 
-    /// The directory of the pretrained model's files.
-    pub fn pretrained_url(&self) -> String {
-        format!("models/{}/", self.name)
+    /// The model in the directory at `url` (ending in `/`), which must be of
+    /// `kind`; never saved.
+    pub fn at(url: String, kind: ModelKind) -> Self {
+        Self::new(url, None, Some(kind))
+    }
+
+    fn new(source: String, saved_as: Option<&'static str>, kind: Option<ModelKind>) -> Self {
+        Self {
+            model: StoredValue::new_local(None),
+            source: StoredValue::new(source),
+            saved_as,
+            kind,
+            version: RwSignal::new(0),
+            own: RwSignal::new(false),
+        }
+    }
+
+    /// The directory of the files the model starts from, ending in `/`.
+    pub fn source_url(&self) -> String {
+        self.source.try_get_value().unwrap_or_default()
     }
 
     pub fn is_loaded(&self) -> bool {
-        self.cell.with(|m| m.borrow().is_some())
+        self.model.try_with_value(Option::is_some).unwrap_or(false)
     }
 
     /// Lends the model to `f`; `None` when there is none (yet).
     pub fn with<T>(&self, f: impl FnOnce(&mut Model<CpuBackend>) -> T) -> Option<T> {
-        self.cell.with(|m| m.borrow_mut().as_mut().map(f))
+        self.model.try_update_value(|m| m.as_mut().map(f)).flatten()
     }
 
     /// Installs `model` and tells whoever shows it.
     pub fn set(&self, model: Model<CpuBackend>) {
-        self.cell.with(|m| *m.borrow_mut() = Some(model));
+        self.put_back(model);
         self.version.update(|v| *v += 1);
     }
 
     /// Takes the model out while an `await` needs it; [`ModelSlot::put_back`] returns it.
     pub fn take(&self) -> Result<Model<CpuBackend>, String> {
-        self.cell.with(|m| m.borrow_mut().take()).ok_or_else(|| "the model is busy or not loaded yet".into())
+        self.model
+            .try_update_value(Option::take)
+            .ok_or(GONE)?
+            .ok_or_else(|| "the model is busy or not loaded yet".into())
     }
 
     pub fn put_back(&self, model: Model<CpuBackend>) {
-        self.cell.with(|m| *m.borrow_mut() = Some(model));
+        self.model.try_set_value(Some(model));
     }
 
     /// A copy to train while the model keeps answering.
@@ -80,28 +113,35 @@ impl ModelSlot {
         self.keep().await
     }
 
-    /// Saves the current model in the browser, so a reload finds it.
+    /// Saves the current model in the browser, so a reload finds it (for
+    /// slots that keep their model; others keep it only while on the page).
     pub async fn keep(&self) -> Result<(), String> {
+        let Some(key) = self.saved_as else { return Ok(()) };
         let mut model = self.take()?;
         let files = model.to_files().await;
         self.put_back(model);
         let files = files.map_err(|e| e.to_string())?;
         self.own.set(true);
-        store::save(self.name, &files).await.map_err(|e| format!("the model is trained but not saved: {e}"))
+        store::save(key, &files).await.map_err(|e| format!("the model is trained but not saved: {e}"))
     }
 
     /// Forgets the user's own model and loads the pretrained one.
     pub async fn load_pretrained(&self) -> Result<(), String> {
-        let model = load_model(&self.pretrained_url()).await?;
-        store::remove(self.name).await?;
+        let model = load_model(&self.source_url()).await?;
+        if let Some(key) = self.saved_as {
+            store::remove(key).await?;
+        }
         self.own.set(false);
         self.set(model);
         Ok(())
     }
 
-    /// The user's saved model if there is a readable one, else the pretrained one.
+    /// The user's saved model if there is a readable one, else the one it starts from.
     async fn load_first(&self) -> Result<(), String> {
-        let saved = store::load(self.name).await.ok().flatten();
+        let saved = match self.saved_as {
+            Some(key) => store::load(key).await.ok().flatten(),
+            None => None,
+        };
         let problem = match saved.map(|f| Model::from_files(&f.json, &f.safetensors, CpuBackend::new())) {
             Some(Ok(model)) => {
                 self.own.set(true);
@@ -111,7 +151,13 @@ impl ModelSlot {
             Some(Err(e)) => Some(format!("your saved model could not be read ({e}); the pretrained one is loaded")),
             None => None,
         };
-        self.set(load_model(&self.pretrained_url()).await?);
+        let url = self.source_url();
+        let model = load_model(&url).await?;
+        if let Some(kind) = self.kind.filter(|kind| !(kind.fits)(&model)) {
+            let (takes, gives) = (model.input_shape(), model.output_shape());
+            return Err(format!("the model at {url} is not {}: it takes {takes:?} and gives {gives:?}", kind.what));
+        }
+        self.set(model);
         problem.map_or(Ok(()), Err)
     }
 

@@ -5,7 +5,6 @@
 
 mod settings;
 
-use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
 
 use leptos::prelude::*;
@@ -17,12 +16,13 @@ use neuroglow_gpu::AutoModel;
 
 use crate::backend::BackendState;
 use crate::chart::LossChart;
+use crate::controls::Controls;
 use crate::heatmap;
 use crate::runtime::{now_ms, yield_to_browser};
-use settings::{name_of, named, Display, OptimizerChoice, Penalty, Settings, DATASETS};
+use settings::{name_of, named, Display, OptimizerChoice, Penalty, Settings, Source, DATASETS};
 
-/// The model and data being trained. Kept outside the reactive system: the
-/// engine is not `Send`, and only this module's code touches it.
+/// The model and data being trained. Kept in local storage: the engine is
+/// not `Send`, and only this module's code touches it.
 struct Session {
     model: AutoModel,
     /// What the network trains and is tested on (the chosen features).
@@ -33,12 +33,6 @@ struct Session {
     test_points: Dataset,
     /// The heatmap's cells as network inputs.
     grid: Tensor,
-}
-
-thread_local! {
-    static SESSION: RefCell<Option<Session>> = const { RefCell::new(None) };
-    /// Counts session rebuilds, so a slow one that finishes late is dropped.
-    static GENERATION: Cell<u64> = const { Cell::new(0) };
 }
 
 async fn new_session(s: &Settings, backend: BackendState) -> Result<Session, String> {
@@ -76,11 +70,20 @@ async fn train_epoch(session: &mut Session, batch_size: usize) -> Result<(f32, f
     Ok((train_loss, test.loss, grid.data))
 }
 
+/// The lab. Its setup comes from `setup` (a lab link, for an embedded lab)
+/// or else from the page's address, which then follows every change.
 #[component]
-pub fn Lab(opened: Signal<bool>) -> impl IntoView {
+pub fn Lab(opened: Signal<bool>, #[prop(optional)] setup: Option<String>) -> impl IntoView {
     let backend = BackendState::get();
-    let (settings, set_settings) = signal(Settings::from_url());
-    let display = RwSignal::new(Display::from_url());
+    let controls = Controls::current();
+    let in_address = setup.is_none();
+    let source = setup.as_deref().map_or(Source::Address, Source::link);
+    let (settings, set_settings) = signal(Settings::read(&source));
+    let display = RwSignal::new(Display::read(&source));
+    let session = StoredValue::new_local(None::<Session>);
+    // Counts session rebuilds, so a slow one that finishes late is dropped.
+    let generation = StoredValue::new(0u64);
+    let current = move || generation.try_get_value().unwrap_or_default();
     let (running, set_running) = signal(false);
     let (progress, set_progress) = signal(None::<Progress>);
     let (train_curve, set_train_curve) = signal(Vec::<f32>::new());
@@ -100,8 +103,8 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
             regression: settings.with_untracked(Settings::is_regression),
             discretize: display.discretize,
         };
-        SESSION.with(|s| {
-            if let Some(s) = s.borrow().as_ref() {
+        session.with_value(|s| {
+            if let Some(s) = s {
                 let test = display.show_test.then_some(&s.test_points);
                 heatmap::draw(&canvas, &predictions, style, &s.train_points, test);
             }
@@ -111,7 +114,7 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
     // Keep the address in step with the settings, so a link reproduces the run.
     Effect::new(move |first: Option<()>| {
         let (s, d) = (settings.get(), display.get());
-        if first.is_some() {
+        if first.is_some() && in_address {
             s.write_url(d);
         }
     });
@@ -128,19 +131,20 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
         set_progress.set(None);
         set_train_curve.set(Vec::new());
         set_test_curve.set(Vec::new());
-        SESSION.with(|cell| *cell.borrow_mut() = None);
+        session.set_value(None);
         set_ready.set(false);
-        let generation = GENERATION.with(|g| g.replace(g.get() + 1) + 1);
+        generation.update_value(|g| *g += 1);
+        let built_for = current();
         spawn_local(async move {
             let built = new_session(&s, backend).await;
-            if GENERATION.with(Cell::get) != generation {
+            if current() != built_for {
                 return;
             }
             match built {
-                Ok(mut session) => {
+                Ok(mut built) => {
                     set_error.set(None);
-                    let grid = session.model.predict(&session.grid, 400).await;
-                    SESSION.with(|c| *c.borrow_mut() = Some(session));
+                    let grid = built.model.predict(&built.grid, 400).await;
+                    session.try_set_value(Some(built));
                     set_ready.set(true);
                     match grid {
                         Ok(grid) => output.set(grid.data),
@@ -154,13 +158,13 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
 
     let step = move || async move {
         // Take the session out while awaiting, so no borrow is held across a yield.
-        let Some(mut session) = SESSION.with(|c| c.borrow_mut().take()) else { return false };
-        let generation = GENERATION.with(Cell::get);
-        let result = train_epoch(&mut session, settings.get_untracked().batch_size).await;
-        if GENERATION.with(Cell::get) != generation {
-            return false; // the settings changed meanwhile: this session is gone
+        let Some(mut taken) = session.try_update_value(Option::take).flatten() else { return false };
+        let trained_for = current();
+        let result = train_epoch(&mut taken, settings.get_untracked().batch_size).await;
+        if current() != trained_for {
+            return false; // the settings changed meanwhile (or the lab is gone): this session is done
         }
-        SESSION.with(|c| *c.borrow_mut() = Some(session));
+        session.set_value(Some(taken));
         match result {
             Ok((train_loss, test_loss, grid)) => {
                 let epoch = progress.get_untracked().map_or(0, |p| p.epoch) + 1;
@@ -184,7 +188,7 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
         }
         set_running.set(true);
         spawn_local(async move {
-            while running.get_untracked() && step().await {
+            while running.try_get_untracked().unwrap_or(false) && step().await {
                 yield_to_browser().await;
             }
             set_running.set(false);
@@ -224,31 +228,31 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
         <section class="view lab" aria-labelledby="lab-title">
             <h2 id="lab-title" class="visually-hidden">"2-D lab"</h2>
             <section class="controls" aria-label="Data">
-                <label>"Dataset"
+                <label data-control="dataset" hidden=controls.hides("dataset")>"Dataset"
                     <select on:change=update(|s, v| s.dataset = v)>
                         {DATASETS.iter().map(|(id, title)| view! {
                             <option value=*id selected=selected(id.to_string())>{*title}</option>
                         }).collect_view()}
                     </select>
                 </label>
-                <label>{move || format!("Noise {:.2}", settings.with(|s| s.noise))}
+                <label data-control="noise" hidden=controls.hides("noise")>{move || format!("Noise {:.2}", settings.with(|s| s.noise))}
                     <input type="range" min="0" max="0.5" step="0.05" prop:value=move || settings.with(|s| s.noise)
                         on:change=update(|s, v| s.noise = v.parse().unwrap_or(0.0)) />
                 </label>
-                <label>{move || format!("Training share {:.0} %", settings.with(|s| s.train_share * 100.0))}
+                <label data-control="train-share" hidden=controls.hides("train-share")>{move || format!("Training share {:.0} %", settings.with(|s| s.train_share * 100.0))}
                     <input type="range" min="0.1" max="0.9" step="0.1" prop:value=move || settings.with(|s| s.train_share)
                         on:change=update(|s, v| s.train_share = v.parse().unwrap_or(0.5)) />
                 </label>
-                <label>{move || format!("Batch size {}", settings.with(|s| s.batch_size))}
+                <label data-control="batch-size" hidden=controls.hides("batch-size")>{move || format!("Batch size {}", settings.with(|s| s.batch_size))}
                     <input type="range" min="1" max="30" step="1" prop:value=move || settings.with(|s| s.batch_size)
                         on:change=update(|s, v| s.batch_size = v.parse().unwrap_or(10)) />
                 </label>
-                <label>"Seed"
+                <label data-control="seed" hidden=controls.hides("seed")>"Seed"
                     <input type="number" min="0" prop:value=move || settings.with(|s| s.seed)
                         on:change=update(|s, v| s.seed = v.parse().unwrap_or(1)) />
                 </label>
-                <button id="regenerate" on:click=move |_| set_settings.update(|s| s.seed += 1)>"New data (next seed)"</button>
-                <fieldset class="features">
+                <button data-control="regenerate" hidden=controls.hides("regenerate") id="regenerate" on:click=move |_| set_settings.update(|s| s.seed += 1)>"New data (next seed)"</button>
+                <fieldset data-control="features" hidden=controls.hides("features") class="features">
                     <legend>"Input features"</legend>
                     {Feature::ALL.into_iter().map(|f| view! {
                         <button class="feature" aria-pressed=move || settings.with(|s| s.features.contains(&f)).to_string()
@@ -257,15 +261,15 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
                 </fieldset>
             </section>
             <section class="controls" aria-label="Network and training">
-                <label>"Hidden layers (neurons per layer)"
+                <label data-control="layers" hidden=controls.hides("layers")>"Hidden layers (neurons per layer)"
                     <input id="hidden" type="text" prop:value=move || settings.with(|s| s.hidden.clone())
                         on:change=update(|s, v| s.hidden = v) />
                 </label>
-                <div class="buttons">
+                <div data-control="layers" hidden=controls.hides("layers") class="buttons">
                     <button on:click=move |_| change_layers(true) aria-label="Add a hidden layer">"+ layer"</button>
                     <button on:click=move |_| change_layers(false) aria-label="Remove the last hidden layer">"− layer"</button>
                 </div>
-                <label>"Activation"
+                <label data-control="activation" hidden=controls.hides("activation")>"Activation"
                     <select on:change=update(|s, v| s.activation = named(&v).unwrap_or(Activation::Tanh))
                         prop:value=move || settings.with(|s| name_of(&s.activation))>
                         <option value="tanh">"Tanh"</option>
@@ -274,21 +278,21 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
                         <option value="linear">"Linear"</option>
                     </select>
                 </label>
-                <label>"Optimizer"
+                <label data-control="optimizer" hidden=controls.hides("optimizer")>"Optimizer"
                     <select on:change=update(|s, v| s.optimizer = named(&v).unwrap_or(OptimizerChoice::Adam))
                         prop:value=move || settings.with(|s| name_of(&s.optimizer))>
                         <option value="adam">"Adam"</option>
                         <option value="sgd">"Gradient descent (SGD)"</option>
                     </select>
                 </label>
-                <label>"Learning rate"
+                <label data-control="learning-rate" hidden=controls.hides("learning-rate")>"Learning rate"
                     <select on:change=update(|s, v| s.learning_rate = v.parse().unwrap_or(0.03))
                         prop:value=move || settings.with(|s| s.learning_rate.to_string())>
                         {["0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"]
                             .map(|r| view! { <option value=r>{r}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>"Regularization"
+                <label data-control="regularization" hidden=controls.hides("regularization")>"Regularization"
                     <select on:change=update(|s, v| s.penalty = named(&v).unwrap_or(Penalty::None))
                         prop:value=move || settings.with(|s| name_of(&s.penalty))>
                         <option value="none">"None"</option>
@@ -296,14 +300,14 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
                         <option value="l2">"L2"</option>
                     </select>
                 </label>
-                <label>"Regularization rate"
+                <label data-control="regularization-rate" hidden=controls.hides("regularization-rate")>"Regularization rate"
                     <select on:change=update(|s, v| s.penalty_rate = v.parse().unwrap_or(0.001))
                         prop:value=move || settings.with(|s| s.penalty_rate.to_string())>
                         {["0", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"]
                             .map(|r| view! { <option value=r>{r}</option> }).collect_view()}
                     </select>
                 </label>
-                <p class="hint">{move || if settings.with(Settings::is_regression) {
+                <p data-control="problem" hidden=controls.hides("problem") class="hint">{move || if settings.with(Settings::is_regression) {
                     "Regression: linear output, mean squared error"
                 } else {
                     "Classification: sigmoid output, binary cross-entropy"
@@ -312,20 +316,20 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
                     <button id="play" disabled=move || !ready.get() on:click=play aria-pressed=move || running.get().to_string()>
                         {move || if running.get() { "Pause" } else { "Train" }}
                     </button>
-                    <button id="step" disabled=move || running.get() || !ready.get() on:click=move |_| spawn_local(async move { step().await; })>"Step"</button>
-                    <button id="reset" on:click=reset>"Reset"</button>
+                    <button data-control="step" hidden=controls.hides("step") id="step" disabled=move || running.get() || !ready.get() on:click=move |_| spawn_local(async move { step().await; })>"Step"</button>
+                    <button data-control="reset" hidden=controls.hides("reset") id="reset" on:click=reset>"Reset"</button>
                 </div>
                 <p class="error" role="alert">{move || error.get()}</p>
             </section>
             <section class="output" aria-label="Model output">
                 <canvas node_ref=canvas width="400" height="400" aria-label="Model output over the plane with training (white outline) and test (black outline) points"></canvas>
-                <div class="row">
+                <div data-control="display" hidden=controls.hides("display") class="row">
                     <label class="inline"><input type="checkbox" prop:checked=move || display.get().show_test
                         on:change=move |ev| display.update(|d| d.show_test = event_target_checked(&ev)) />"Show test data"</label>
                     <label class="inline"><input type="checkbox" prop:checked=move || display.get().discretize
                         on:change=move |ev| display.update(|d| d.discretize = event_target_checked(&ev)) />"Discretize output"</label>
                 </div>
-                <div id="stats"
+                <div data-control="stats" hidden=controls.hides("stats") id="stats"
                     data-epoch=move || progress.get().map_or(0, |p| p.epoch)
                     data-train-loss=move || progress.get().map_or(String::new(), |p| p.train_loss.to_string())
                     data-test-loss=move || progress.get().map_or(String::new(), |p| p.test_loss.to_string())>
@@ -333,7 +337,9 @@ pub fn Lab(opened: Signal<bool>) -> impl IntoView {
                     <span>"Training loss "<b>{move || fmt_loss(progress.get().map(|p| p.train_loss))}</b></span>
                     <span>"Test loss "<b>{move || fmt_loss(progress.get().map(|p| p.test_loss))}</b></span>
                 </div>
-                <LossChart train=train_curve test=test_curve label="Loss per epoch: training in blue, test in orange" />
+                <div data-control="chart" hidden=controls.hides("chart")>
+                    <LossChart train=train_curve test=test_curve label="Loss per epoch: training in blue, test in orange" />
+                </div>
             </section>
         </section>
     }

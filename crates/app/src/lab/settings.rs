@@ -95,8 +95,31 @@ pub fn named<T: DeserializeOwned>(name: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(name.into())).ok()
 }
 
-fn number<T: std::str::FromStr>(name: &str) -> Option<T> {
-    query_parameter(name)?.parse().ok()
+/// Where settings are read from: the page's address, or a link's query
+/// string (`?dataset=xor&hidden=4,2`) handed to an embedded lab.
+pub enum Source {
+    Address,
+    Query(web_sys::UrlSearchParams),
+}
+
+impl Source {
+    /// The settings of a lab link (its `?…` part; the rest is ignored).
+    pub fn link(link: &str) -> Self {
+        let query = link.split_once('?').map_or(link, |(_, q)| q);
+        let query = query.split('#').next().unwrap_or_default();
+        web_sys::UrlSearchParams::new_with_str(query).map_or(Self::Address, Self::Query)
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        match self {
+            Self::Address => query_parameter(name),
+            Self::Query(params) => params.get(name),
+        }
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str) -> Option<T> {
+        self.get(name)?.parse().ok()
+    }
 }
 
 impl Settings {
@@ -104,23 +127,23 @@ impl Settings {
         matches!(self.dataset.as_str(), "plane" | "multi_gaussian")
     }
 
-    /// The settings in the address, each missing or unreadable one at its default.
-    pub fn from_url() -> Self {
+    /// The settings in `source`, each missing or unreadable one at its default.
+    pub fn read(source: &Source) -> Self {
         let d = Self::default();
-        let features = query_parameter("features").map(|list| list.split(',').filter_map(named).collect::<Vec<_>>());
+        let features = source.get("features").map(|list| list.split(',').filter_map(named).collect::<Vec<_>>());
         Self {
-            dataset: query_parameter("dataset").filter(|n| DATASETS.iter().any(|(id, _)| id == n)).unwrap_or(d.dataset),
-            noise: number("noise").map_or(d.noise, |n: f32| n.clamp(0.0, 0.5)),
-            train_share: number("train").map_or(d.train_share, |n: f32| n.clamp(0.1, 0.9)),
-            batch_size: number("batch").map_or(d.batch_size, |n: usize| n.clamp(1, 100)),
+            dataset: source.get("dataset").filter(|n| DATASETS.iter().any(|(id, _)| id == n)).unwrap_or(d.dataset),
+            noise: source.number("noise").map_or(d.noise, |n: f32| n.clamp(0.0, 0.5)),
+            train_share: source.number("train").map_or(d.train_share, |n: f32| n.clamp(0.1, 0.9)),
+            batch_size: source.number("batch").map_or(d.batch_size, |n: usize| n.clamp(1, 100)),
             features: features.filter(|f| !f.is_empty()).unwrap_or(d.features),
-            hidden: query_parameter("hidden").unwrap_or(d.hidden),
-            activation: query_parameter("activation").and_then(|n| named(&n)).unwrap_or(d.activation),
-            optimizer: query_parameter("optimizer").and_then(|n| named(&n)).unwrap_or(d.optimizer),
-            learning_rate: number("lr").filter(|n: &f32| *n > 0.0 && *n <= 10.0).unwrap_or(d.learning_rate),
-            penalty: query_parameter("penalty").and_then(|n| named(&n)).unwrap_or(d.penalty),
-            penalty_rate: number("penalty_rate").filter(|n: &f32| *n >= 0.0).unwrap_or(d.penalty_rate),
-            seed: number("seed").unwrap_or(d.seed),
+            hidden: source.get("hidden").unwrap_or(d.hidden),
+            activation: source.get("activation").and_then(|n| named(&n)).unwrap_or(d.activation),
+            optimizer: source.get("optimizer").and_then(|n| named(&n)).unwrap_or(d.optimizer),
+            learning_rate: source.number("lr").filter(|n: &f32| *n > 0.0 && *n <= 10.0).unwrap_or(d.learning_rate),
+            penalty: source.get("penalty").and_then(|n| named(&n)).unwrap_or(d.penalty),
+            penalty_rate: source.number("penalty_rate").filter(|n: &f32| *n >= 0.0).unwrap_or(d.penalty_rate),
+            seed: source.number("seed").unwrap_or(d.seed),
         }
     }
 
@@ -215,10 +238,10 @@ impl Settings {
 }
 
 impl Display {
-    pub fn from_url() -> Self {
+    pub fn read(source: &Source) -> Self {
         Self {
-            show_test: query_parameter("show_test").is_none_or(|v| v != "false"),
-            discretize: query_parameter("discretize").is_some_and(|v| v == "true"),
+            show_test: source.get("show_test").is_none_or(|v| v != "false"),
+            discretize: source.get("discretize").is_some_and(|v| v == "true"),
         }
     }
 }
