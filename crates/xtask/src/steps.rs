@@ -1,6 +1,6 @@
 //! The commands themselves.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::server;
@@ -28,21 +28,23 @@ pub fn build_site() -> Result<PathBuf> {
     Ok(root().join("dist"))
 }
 
-/// Prints the size of the built wasm, raw and gzipped.
-fn report_size(dist: &std::path::Path) {
-    let Some(wasm) = std::fs::read_dir(dist)
-        .ok()
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "wasm"))
-    else {
-        return;
+/// Prints what a visitor downloads, raw and gzipped: the playground's wasm
+/// and JavaScript, and the demo widget's (its wasm, glue and loader).
+fn report_size(dist: &Path) {
+    let files_in = |dir: &Path, keep: fn(&Path) -> bool| -> Vec<PathBuf> {
+        let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
+        entries.map(|e| e.path()).filter(|p| keep(p)).collect()
     };
-    let raw = std::fs::metadata(&wasm).map_or(0, |m| m.len());
-    let gzipped = Command::new("gzip").args(["-9", "-c"]).arg(&wasm).output().map_or(0, |o| o.stdout.len());
-    eprintln!("playground wasm: {} KB, {} KB gzipped", raw / 1024, gzipped / 1024);
+    let is_code = |p: &Path| p.extension().is_some_and(|e| e == "wasm" || e == "js");
+    report_bundle("playground", &files_in(dist, is_code));
+    report_bundle("demo widget", &files_in(&dist.join("embed"), is_code));
+}
+
+fn report_bundle(name: &str, files: &[PathBuf]) {
+    let size = |f: &PathBuf| std::fs::metadata(f).map_or(0, |m| m.len() as usize);
+    let gzipped = |f: &PathBuf| Command::new("gzip").args(["-9", "-c"]).arg(f).output().map_or(0, |o| o.stdout.len());
+    let (raw, packed) = (files.iter().map(size).sum::<usize>(), files.iter().map(gzipped).sum::<usize>());
+    eprintln!("{name} wasm + JS: {} KB, {} KB gzipped", raw / 1024, packed / 1024);
 }
 
 pub fn serve() -> Result {
@@ -63,21 +65,12 @@ pub fn test() -> Result {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
 
     step("lints (clippy, native and wasm32)");
-    run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--exclude",
-        "neuroglow-app",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    let wasm_crates = ["-p", "neuroglow-app", "-p", "neuroglow-bench", "-p", "neuroglow-gpu"];
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    let wasm_crates = ["-p", "neuroglow-app", "-p", "neuroglow-widget", "-p", "neuroglow-bench", "-p", "neuroglow-gpu"];
     run(cargo().arg("clippy").args(wasm_crates).args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))?;
 
     step("native tests");
-    run(cargo().args(["test", "--workspace", "--exclude", "neuroglow-app"]))?;
+    run(cargo().args(["test", "--workspace"]))?;
 
     step("wasm32 tests (Node.js)");
     let fingerprint =
@@ -116,7 +109,7 @@ pub fn test() -> Result {
 }
 
 /// TensorFlow.js and its backends, from npm, for the comparison page.
-fn copy_tfjs(dir: &std::path::Path) -> Result {
+fn copy_tfjs(dir: &Path) -> Result {
     setup::npm_install(&root().join("tests/bench"))?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let modules = root().join("tests/bench/node_modules/@tensorflow");
