@@ -101,6 +101,31 @@ describe('2-D lab settings', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('the network diagram: a map per neuron, links by weight, hover one to see it large, click a link to change it', async () => {
+    const { page, errors } = await openPage(context, '/?dataset=xor&hidden=4,3&seed=1#lab');
+    await page.waitForSelector('#play:not([disabled])');
+    await page.waitForFunction(() => document.querySelectorAll('.neuron').length === 2 + 4 + 3 + 1);
+    assert.equal(await page.locator('.links line').count(), 2 * 4 + 4 * 3 + 3 * 1);
+    const output = () => page.evaluate(() => document.querySelector('.output canvas').toDataURL());
+    const plain = await output();
+    await page.hover('.neuron >> nth=3');
+    await page.waitForFunction((before) => document.querySelector('.output canvas').toDataURL() !== before, plain);
+    await page.mouse.move(0, 0);
+    await page.waitForFunction((before) => document.querySelector('.output canvas').toDataURL() === before, plain);
+
+    const link = page.locator('.links line').first();
+    assert.match(await link.textContent(), /x₁ → neuron 1 of layer 1: weight -?\d\.\d{3}/);
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await page.fill('#weight-value', '-5');
+    await page.click('#weight-set');
+    await page.waitForFunction(() => document.querySelector('.links line').textContent.endsWith('weight -5.000'));
+    assert.equal(await link.getAttribute('class'), 'negative');
+    assert.notEqual(await output(), plain, 'the output did not follow the new weight');
+    await page.screenshot({ path: `${screenshotDir}lab-network.png` });
+    assert.deepEqual(errors, []);
+  });
+
   test('?embed=1 shows one view for an iframe, with the controls the address hides left out', async () => {
     const { page, errors } = await openPage(context, '/?embed=1&hide=noise,seed&regenerate_hide=true&dataset=spiral#lab');
     await page.waitForSelector('#play:not([disabled])');

@@ -49,19 +49,29 @@ impl Style {
     }
 }
 
-pub fn draw(canvas: &HtmlCanvasElement, predictions: &[f32], style: Style, train: &Dataset, test: Option<&Dataset>) {
-    let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
-        return;
-    };
-    let size = canvas.width() as f64;
-    let cell = size / CELLS as f64;
-    for (i, v) in predictions.iter().enumerate() {
+fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into().ok())
+}
+
+/// Colours the canvas by `values`, one per grid cell (as [`grid`] orders them).
+pub fn draw_map(canvas: &HtmlCanvasElement, values: &[f32], style: Style) {
+    let Some(ctx) = context(canvas) else { return };
+    let cell = canvas.width() as f64 / CELLS as f64;
+    // The colours are translucent: start from a blank canvas each time.
+    ctx.clear_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
+    for (i, v) in values.iter().enumerate() {
         let shade = style.shade(*v);
         let shade = if style.discretize { f32::from(u8::from(shade >= 0.5)) } else { shade };
         ctx.set_fill_style_str(&colour(shade, 0.85));
         ctx.fill_rect((i % CELLS) as f64 * cell, (i / CELLS) as f64 * cell, cell + 0.5, cell + 0.5);
     }
+}
+
+/// The model's output over the plane with the training (and test) points on top.
+pub fn draw(canvas: &HtmlCanvasElement, predictions: &[f32], style: Style, train: &Dataset, test: Option<&Dataset>) {
+    draw_map(canvas, predictions, style);
+    let Some(ctx) = context(canvas) else { return };
+    let size = canvas.width() as f64;
     let to_px = |v: f32| (v + EXTENT) as f64 / (2.0 * EXTENT) as f64 * size;
     for (set, stroke) in [(Some(train), "#fff"), (test, "#000")] {
         let Some(set) = set else { continue };

@@ -150,6 +150,19 @@ impl AutoModel {
         with_fallback!(self, m => m.predict(x, batch_size).await)
     }
 
+    /// The model's description (its layers named as in its weights).
+    pub fn spec(&self) -> &neuroglow_core::ModelSpec {
+        on_model!(&self.engine, m => m.spec())
+    }
+
+    /// Replaces the weights wherever the model runs (the optimizer's state
+    /// stays), and keeps them as the state to fall back to.
+    pub async fn set_weights(&mut self, weights: &[(String, Tensor)]) -> Result<()> {
+        on_model!(&mut self.engine, m => m.set_weights(weights))?;
+        self.saved = with_fallback!(self, m => m.training_state().await)?;
+        Ok(())
+    }
+
     /// The current weights, wherever the model runs.
     pub async fn weights(&mut self) -> Result<Vec<(String, Tensor)>> {
         with_fallback!(self, m => m.weights().await)

@@ -3,6 +3,7 @@
 //! browser offers it (else on the CPU, saying why), in short chunks (one epoch
 //! each) that yield to the browser in between, so the page stays responsive.
 
+mod network;
 mod settings;
 
 use std::ops::ControlFlow;
@@ -19,6 +20,7 @@ use crate::chart::LossChart;
 use crate::controls::Controls;
 use crate::heatmap;
 use crate::runtime::{now_ms, yield_to_browser};
+use network::{NetworkView, Neuron, Picture, WeightChoice};
 use settings::{name_of, named, Display, OptimizerChoice, Penalty, Settings, Source, DATASETS};
 
 /// The model and data being trained. Kept in local storage: the engine is
@@ -33,6 +35,8 @@ struct Session {
     test_points: Dataset,
     /// The heatmap's cells as network inputs.
     grid: Tensor,
+    /// The input features' names, for the network diagram.
+    names: Vec<String>,
 }
 
 async fn new_session(s: &Settings, backend: BackendState) -> Result<Session, String> {
@@ -45,6 +49,7 @@ async fn new_session(s: &Settings, backend: BackendState) -> Result<Session, Str
         train: features(&train_points)?,
         test: features(&test_points)?,
         grid: s.inputs(&heatmap::grid()),
+        names: s.features.iter().map(|f| f.label().to_string()).collect(),
         train_points,
         test_points,
     })
@@ -58,16 +63,37 @@ struct Progress {
     test_loss: f32,
 }
 
-/// One epoch of training plus the test loss and the heatmap's predictions.
-async fn train_epoch(session: &mut Session, batch_size: usize) -> Result<(f32, f32, Vec<f32>), String> {
+/// What the model makes of the plane: its output over the heatmap's grid,
+/// and the network diagram (`None` for networks too large to draw).
+async fn look(session: &mut Session) -> Result<(Vec<f32>, Option<Picture>), String> {
+    let grid = session.model.predict(&session.grid, 400).await.map_err(|e| e.to_string())?;
+    let picture = network::picture(&mut session.model, &session.grid, session.names.clone()).await?;
+    Ok((grid.data, picture))
+}
+
+/// Gives one weight a new value.
+async fn set_weight(session: &mut Session, choice: &WeightChoice, value: f32) -> Result<(), String> {
+    let mut weights = session.model.weights().await.map_err(|e| e.to_string())?;
+    let (_, kernel) =
+        weights.iter_mut().find(|(n, _)| *n == choice.kernel).ok_or("the network changed; pick the weight again")?;
+    let units = kernel.shape[1];
+    kernel.data[choice.from.index * units + choice.to.index] = value;
+    session.model.set_weights(&weights).await.map_err(|e| e.to_string())
+}
+
+/// One epoch of training, then the test loss and a new look at the plane.
+async fn train_epoch(
+    session: &mut Session,
+    batch_size: usize,
+) -> Result<(f32, f32, Vec<f32>, Option<Picture>), String> {
     // Metrics are read back once per epoch: no GPU round trip per batch.
     let options =
         FitOptions { epochs: 1, batch_size, clock: now_ms, readback_every: usize::MAX, ..FitOptions::default() };
     let history = session.model.fit(&session.train, None, &options, &mut |_| ControlFlow::Continue(())).await;
     let train_loss = history.map_err(|e| e.to_string())?.epochs[0].loss;
     let test = session.model.evaluate(&session.test, 256).await.map_err(|e| e.to_string())?;
-    let grid = session.model.predict(&session.grid, 400).await.map_err(|e| e.to_string())?;
-    Ok((train_loss, test.loss, grid.data))
+    let (grid, picture) = look(session).await?;
+    Ok((train_loss, test.loss, grid, picture))
 }
 
 /// The lab. Its setup comes from `setup` (a lab link, for an embedded lab)
@@ -94,22 +120,59 @@ pub fn Lab(opened: Signal<bool>, #[prop(optional)] setup: Option<String>) -> imp
     // The model's output over the plane, as last computed.
     let output = RwSignal::new(Vec::<f32>::new());
     let canvas = NodeRef::<leptos::html::Canvas>::new();
+    // The network diagram, the neuron under the pointer, the weight being changed.
+    let picture = RwSignal::new(None::<Picture>);
+    let hovered = RwSignal::new(None::<Neuron>);
+    let chosen = RwSignal::new(None::<WeightChoice>);
+    let output_style = Signal::derive(move || heatmap::Style {
+        regression: settings.with(Settings::is_regression),
+        discretize: display.with(|d| d.discretize),
+    });
 
-    // Draw the output whenever it or the display options change.
+    // Draw the output (or the neuron under the pointer, large) whenever it
+    // or the display options change.
     Effect::new(move |_| {
-        let (predictions, display) = (output.get(), display.get());
+        let (predictions, display, style) = (output.get(), display.get(), output_style.get());
         let Some(canvas) = canvas.get() else { return };
-        let style = heatmap::Style {
-            regression: settings.with_untracked(Settings::is_regression),
-            discretize: display.discretize,
-        };
+        let neuron = hovered.get().and_then(|n| {
+            picture.with(|p| {
+                let p = p.as_ref()?;
+                let map = p.maps.get(n.column)?.get(n.index)?.clone();
+                let is_output = n.column == p.maps.len() - 1;
+                Some((map, if is_output { style } else { heatmap::Style { regression: true, discretize: false } }))
+            })
+        });
+        let (values, style) = neuron.unwrap_or((predictions, style));
         session.with_value(|s| {
             if let Some(s) = s {
                 let test = display.show_test.then_some(&s.test_points);
-                heatmap::draw(&canvas, &predictions, style, &s.train_points, test);
+                heatmap::draw(&canvas, &values, style, &s.train_points, test);
             }
         });
     });
+
+    let change_weight = move |value: f32| {
+        let Some(choice) = chosen.get_untracked() else { return };
+        let Some(mut taken) = session.try_update_value(Option::take).flatten() else {
+            return set_error.set(Some("the network is training: pause it to change a weight".into()));
+        };
+        spawn_local(async move {
+            let result = async {
+                set_weight(&mut taken, &choice, value).await?;
+                look(&mut taken).await
+            }
+            .await;
+            session.try_set_value(Some(taken));
+            match result {
+                Ok((grid, drawn)) => {
+                    chosen.set(None);
+                    output.set(grid);
+                    picture.set(drawn);
+                }
+                Err(e) => set_error.set(Some(e)),
+            }
+        });
+    };
 
     // Keep the address in step with the settings, so a link reproduces the run.
     Effect::new(move |first: Option<()>| {
@@ -143,12 +206,15 @@ pub fn Lab(opened: Signal<bool>, #[prop(optional)] setup: Option<String>) -> imp
             match built {
                 Ok(mut built) => {
                     set_error.set(None);
-                    let grid = built.model.predict(&built.grid, 400).await;
+                    let looked = look(&mut built).await;
                     session.try_set_value(Some(built));
                     set_ready.set(true);
-                    match grid {
-                        Ok(grid) => output.set(grid.data),
-                        Err(e) => set_error.set(Some(e.to_string())),
+                    match looked {
+                        Ok((grid, drawn)) => {
+                            output.set(grid);
+                            picture.set(drawn);
+                        }
+                        Err(e) => set_error.set(Some(e)),
                     }
                 }
                 Err(message) => set_error.set(Some(message)),
@@ -166,12 +232,13 @@ pub fn Lab(opened: Signal<bool>, #[prop(optional)] setup: Option<String>) -> imp
         }
         session.set_value(Some(taken));
         match result {
-            Ok((train_loss, test_loss, grid)) => {
+            Ok((train_loss, test_loss, grid, drawn)) => {
                 let epoch = progress.get_untracked().map_or(0, |p| p.epoch) + 1;
                 set_progress.set(Some(Progress { epoch, train_loss, test_loss }));
                 set_train_curve.update(|c| c.push(train_loss));
                 set_test_curve.update(|c| c.push(test_loss));
                 output.set(grid);
+                picture.set(drawn);
                 true
             }
             Err(message) => {
@@ -320,6 +387,39 @@ pub fn Lab(opened: Signal<bool>, #[prop(optional)] setup: Option<String>) -> imp
                     <button data-control="reset" hidden=controls.hides("reset") id="reset" on:click=reset>"Reset"</button>
                 </div>
                 <p class="error" role="alert">{move || error.get()}</p>
+            </section>
+            <section class="diagram" aria-label="The network" data-control="network" hidden=controls.hides("network")>
+                {move || match picture.with(Option::is_some) {
+                    true => view! {
+                        <NetworkView picture=picture output_style=output_style hovered=hovered chosen=chosen />
+                    }.into_any(),
+                    false => view! {
+                        <p class="hint">{move || if ready.get() {
+                            format!("Networks of more than {} weights are trained but not drawn.", network::MAX_WEIGHTS)
+                        } else {
+                            String::new()
+                        }}</p>
+                    }.into_any(),
+                }}
+                {move || chosen.get().map(|choice| {
+                    let typed = RwSignal::new(choice.value.to_string());
+                    let set = move |_| match typed.get_untracked().trim().parse::<f32>() {
+                        Ok(v) if v.is_finite() => change_weight(v),
+                        _ => set_error.set(Some("a weight must be a number".into())),
+                    };
+                    view! {
+                        <div class="weight-edit">
+                            <label>{format!("Weight {}", choice.label)}
+                                <input id="weight-value" type="number" step="0.1" prop:value=move || typed.get()
+                                    on:input=move |ev| typed.set(event_target_value(&ev)) />
+                            </label>
+                            <div class="buttons">
+                                <button id="weight-set" on:click=set>"Set"</button>
+                                <button on:click=move |_| chosen.set(None)>"Cancel"</button>
+                            </div>
+                        </div>
+                    }
+                })}
             </section>
             <section class="output" aria-label="Model output">
                 <canvas node_ref=canvas width="400" height="400" aria-label="Model output over the plane with training (white outline) and test (black outline) points"></canvas>
