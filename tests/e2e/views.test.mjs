@@ -158,6 +158,18 @@ describe('model views without WebGPU', () => {
       return [0.5 + 0.25 * Math.sin(angle), 0.5 - 0.33 * Math.cos(angle)];
     });
     assert.equal(await draw(ring), '0');
+
+    // The keyboard draws too: lift the pen to the top, put it down, go down.
+    await page.click('#digit-clear');
+    await page.focus('#digit-pad');
+    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Space');
+    for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() => document.querySelector('#digit-probabilities').dataset.best === '1');
+    await page.keyboard.press('Delete');
+    await page.waitForFunction(() => document.querySelector('#digit-probabilities').dataset.best === '');
+    assert.equal(await draw(ring), '0');
     const bars = await page.$$eval('#digit-probabilities .value', (v) => v.map((e) => parseFloat(e.textContent)));
     assert.equal(bars.length, 10);
     assert.ok(Math.abs(bars.reduce((a, b) => a + b, 0) - 100) < 6, `probabilities sum to ${bars}`);

@@ -18,6 +18,8 @@ use crate::training::{TrainingMonitor, TrainingView};
 
 const PAD_SIZE: f64 = 280.0;
 const STROKE: f64 = 24.0;
+/// How far an arrow key moves the keyboard pen.
+const PEN_STEP: f64 = 20.0;
 /// The training images are 8 × 8 cells holding 0–16 (ink pixels per 4 × 4 block).
 const GRID: usize = 8;
 const FULL_CELL: f32 = 16.0;
@@ -208,11 +210,9 @@ pub fn Digits(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
         }
     });
 
-    let stroke = move |ev: PointerEvent, start: bool| {
-        let Some(canvas) = pad.get_untracked() else { return };
-        let Some(ctx) = context(&canvas) else { return };
-        let scale = PAD_SIZE / canvas.get_bounding_client_rect().width().max(1.0);
-        let (x, y) = (ev.offset_x() as f64 * scale, ev.offset_y() as f64 * scale);
+    // Ink from the last point of the stroke (or, starting one, from here) to (x, y).
+    let ink_to = move |x: f64, y: f64, start: bool| {
+        let Some(ctx) = pad.get_untracked().and_then(|c| context(&c)) else { return };
         if start {
             ctx.begin_path();
             ctx.move_to(x, y);
@@ -224,6 +224,53 @@ pub fn Digits(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
         ctx.line_to(x, y);
         ctx.stroke();
     };
+    let stroke = move |ev: PointerEvent, start: bool| {
+        let Some(canvas) = pad.get_untracked() else { return };
+        let scale = PAD_SIZE / canvas.get_bounding_client_rect().width().max(1.0);
+        ink_to(ev.offset_x() as f64 * scale, ev.offset_y() as f64 * scale, start);
+    };
+    let clear_pad = move || {
+        if let Some(c) = pad.get_untracked() {
+            clear(&c)
+        }
+        grid.set(None);
+        probabilities.set(Vec::new());
+    };
+    // The keyboard pen: arrows move it, Space lowers or lifts it, Delete clears.
+    let pen = RwSignal::new((PAD_SIZE / 2.0, PAD_SIZE / 2.0));
+    let pen_down = RwSignal::new(false);
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let (x, y) = pen.get_untracked();
+        let moved = match ev.key().as_str() {
+            "ArrowLeft" => (x - PEN_STEP, y),
+            "ArrowRight" => (x + PEN_STEP, y),
+            "ArrowUp" => (x, y - PEN_STEP),
+            "ArrowDown" => (x, y + PEN_STEP),
+            " " => {
+                ev.prevent_default();
+                let down = !pen_down.get_untracked();
+                pen_down.set(down);
+                if down {
+                    ink_to(x, y, true);
+                    predict();
+                }
+                return;
+            }
+            "Delete" | "Backspace" => {
+                ev.prevent_default();
+                return clear_pad();
+            }
+            _ => return,
+        };
+        ev.prevent_default();
+        let (nx, ny) = (moved.0.clamp(0.0, PAD_SIZE), moved.1.clamp(0.0, PAD_SIZE));
+        pen.set((nx, ny));
+        if pen_down.get_untracked() {
+            ink_to(x, y, true);
+            ink_to(nx, ny, false);
+            predict();
+        }
+    };
     let best = move || probabilities.with(|p| p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(d, _)| d));
 
     view! {
@@ -232,8 +279,12 @@ pub fn Digits(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
             <p class="hint" hidden=controls.hides("hint")>"Draw a digit. It is shrunk to 8 × 8 cells like the 1,797 scanned digits the MLP learned from."</p>
             <p class="status" hidden=move || loaded() || error.get().is_some()>"Loading the digits model…"</p>
             <div class="digits-row">
-                <canvas id="digit-pad" node_ref=pad width=PAD_SIZE height=PAD_SIZE
-                    aria-label="Drawing pad: draw a digit with the mouse, a pen or a finger"
+                <div class="pad">
+                <canvas id="digit-pad" node_ref=pad width=PAD_SIZE height=PAD_SIZE tabindex="0"
+                    aria-label="Drawing pad: draw a digit with the mouse, a pen or a finger; or with the keyboard: \
+                        arrow keys move the pen, Space puts it down or lifts it, Delete clears"
+                    aria-describedby="digit-probabilities"
+                    on:keydown=on_key
                     on:pointerdown=move |ev| {
                         drawing.set(true);
                         stroke(ev, true);
@@ -242,15 +293,15 @@ pub fn Digits(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
                     on:pointerup=move |_| { drawing.set(false); predict(); }
                     on:pointerleave=move |_| if drawing.get_untracked() { drawing.set(false); predict(); }
                 ></canvas>
+                <span class="pen" class:down=pen_down aria-hidden="true"
+                    style:left=move || format!("{:.1}%", pen.get().0 / PAD_SIZE * 100.0)
+                    style:top=move || format!("{:.1}%", pen.get().1 / PAD_SIZE * 100.0)></span>
+                </div>
                 <div>
                     <canvas node_ref=preview class="preview" width="80" height="80"
                         data-control="preview" hidden=controls.hides("preview")
                         aria-label="What the model sees: 8 × 8 cells"></canvas>
-                    <button id="digit-clear" on:click=move |_| {
-                        if let Some(c) = pad.get_untracked() { clear(&c) }
-                        grid.set(None);
-                        probabilities.set(Vec::new());
-                    }>"Clear"</button>
+                    <button id="digit-clear" on:click=move |_| clear_pad()>"Clear"</button>
                 </div>
                 <ol id="digit-probabilities" class="bars" aria-label="Probability of each digit"
                     data-best=move || best().map(|d| d.to_string()).unwrap_or_default()>
