@@ -139,6 +139,23 @@ describe('model views without WebGPU', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('fine-tuning the generator shows what it writes after each epoch', async () => {
+    const { page, errors } = await openPage(context, '/#generate');
+    await page.waitForSelector('#generator-run:not([disabled])');
+    await page.click('text=Fine-tune on your own text');
+    const verse = 'To be, or not to be, that is the question: whether tis nobler in the mind to suffer. ';
+    await page.fill('#generator-own-text', verse.repeat(4));
+    const epochs = page.locator('.generator').getByLabel('Epochs');
+    await epochs.fill('2');
+    await epochs.blur();
+    await page.click('#generator-train');
+    await page.waitForFunction(() => document.querySelectorAll('#generator-samples li').length === 2, null, { timeout: 120_000 });
+    const samples = await page.$$eval('#generator-samples pre', (p) => p.map((e) => e.textContent));
+    assert.ok(samples.every((s) => [...s].length === 120), samples.join(' | '));
+    assert.match(await page.locator('.generator .log').textContent(), /Epoch 2 - /);
+    assert.deepEqual(errors, []);
+  });
+
   test('a drawn digit is classified and the digits test accuracy matches the card', async () => {
     const { page, errors } = await openPage(context, '/#digits');
     await page.waitForSelector('#digits-evaluate:not([disabled])');

@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 use neuroglow_core::data::text::{next_char_windows, TextEncoder};
 use neuroglow_core::generate::{Generation, Sampling};
 use neuroglow_core::{CpuBackend, Model};
+use neuroglow_gpu::AutoModel;
 
 use crate::controls::Controls;
 use crate::runtime::{now_ms, yield_to_browser};
@@ -15,6 +16,8 @@ use crate::training::{TrainingMonitor, TrainingView};
 
 /// Generate this long before letting the page paint the new characters.
 const FRAME_MS: f64 = 30.0;
+/// Characters in the sample written after each epoch of fine-tuning.
+const SAMPLE_LENGTH: usize = 120;
 
 /// This view's model.
 pub fn slot() -> ModelSlot {
@@ -68,8 +71,36 @@ async fn generate(
     result
 }
 
-/// Fine-tunes a copy of the model on `text`, then gives the model its weights.
-async fn fine_tune(model: ModelSlot, text: &str, epochs: usize, monitor: TrainingMonitor) -> Result<(), String> {
+/// A few lines of what `model` (being trained) writes now after `prompt`,
+/// sampled on the CPU from a copy of its current weights.
+async fn sample_of(model: &mut AutoModel, prompt: &str) -> Result<String, String> {
+    let weights = model.weights().await.map_err(|e| e.to_string())?;
+    let mut copy = Model::new(model.spec().clone(), CpuBackend::new()).map_err(|e| e.to_string())?;
+    copy.set_weights(&weights).map_err(|e| e.to_string())?;
+    let sampling = Sampling { temperature: 0.8, top_k: 0, seed: 1 };
+    let mut generation = Generation::start(&copy, prompt, sampling).map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    let mut frame_start = now_ms();
+    for _ in 0..SAMPLE_LENGTH {
+        text.push(generation.next_char(&mut copy).await.map_err(|e| e.to_string())?);
+        if now_ms() - frame_start > FRAME_MS {
+            yield_to_browser().await;
+            frame_start = now_ms();
+        }
+    }
+    Ok(text)
+}
+
+/// Fine-tunes a copy of the model on `text`, showing in `samples` what it
+/// writes after `prompt` at the end of each epoch, then gives the model its weights.
+async fn fine_tune(
+    model: ModelSlot,
+    text: &str,
+    epochs: usize,
+    monitor: TrainingMonitor,
+    prompt: &str,
+    samples: RwSignal<Vec<String>>,
+) -> Result<(), String> {
     let copy = model.copy().await?;
     let Some(TextEncoder::Chars { vocab, maxlen }) = copy.spec().text_encoder.clone() else {
         return Err("this model does not read characters".into());
@@ -83,7 +114,12 @@ async fn fine_tune(model: ModelSlot, text: &str, epochs: usize, monitor: Trainin
     }
     let data = next_char_windows(&ids, maxlen, true).map_err(|e| e.to_string())?;
     // Tiny batches: a step of three LSTMs stays short on the CPU.
-    let trained = monitor.train(copy, &data, None, epochs, 4).await?;
+    samples.set(Vec::new());
+    let show_sample = async |training: &mut AutoModel| match sample_of(training, prompt).await {
+        Ok(sample) => samples.update(|s| s.push(sample)),
+        Err(e) => samples.update(|s| s.push(format!("(no sample: {e})"))),
+    };
+    let trained = monitor.train_then(copy, &data, None, epochs, 4, show_sample).await?;
     model.adopt(&trained.weights).await?;
     trained.problem.map_or(Ok(()), Err)
 }
@@ -99,6 +135,7 @@ pub fn Generator(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
     let stop = RwSignal::new(false);
     let monitor = TrainingMonitor::new();
     let own_text = RwSignal::new(String::new());
+    let samples = RwSignal::new(Vec::<String>::new());
     let epochs = RwSignal::new(2usize);
     let loaded = move || {
         model.version.track();
@@ -122,7 +159,8 @@ pub fn Generator(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
     let train = move |_| {
         set_error.set(None);
         spawn_local(async move {
-            match fine_tune(model, &own_text.get_untracked(), epochs.get_untracked(), monitor).await {
+            let prompt = prompt.get_untracked().replace("\\n", "\n");
+            match fine_tune(model, &own_text.get_untracked(), epochs.get_untracked(), monitor, &prompt, samples).await {
                 Ok(()) => run(),
                 Err(e) => set_error.set(Some(e)),
             }
@@ -169,6 +207,12 @@ pub fn Generator(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
                     "Fine-tune, then generate"
                 </button>
                 <TrainingView monitor=monitor />
+                <ol id="generator-samples" class="samples" aria-label="What the model writes after each epoch"
+                    hidden=move || samples.with(Vec::is_empty)>
+                    {move || samples.get().into_iter().enumerate().map(|(epoch, sample)| view! {
+                        <li><b>{format!("After epoch {}", epoch + 1)}</b><pre class="generated">{sample}</pre></li>
+                    }).collect_view()}
+                </ol>
             </details>
             <p class="error" role="alert">{move || error.get()}</p>
         </section>

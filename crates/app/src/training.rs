@@ -14,6 +14,8 @@ use neuroglow_core::data::Dataset;
 use neuroglow_core::train::{keras_fields, per_step_label};
 use neuroglow_core::{CpuBackend, EpochLog, Error, FitOptions, Metrics, Model, Progress, Tensor};
 
+use neuroglow_gpu::AutoModel;
+
 use crate::backend::BackendState;
 use crate::chart::LossChart;
 use crate::runtime::{now_ms, yield_to_browser};
@@ -92,6 +94,20 @@ impl TrainingMonitor {
         epochs: usize,
         batch_size: usize,
     ) -> Result<Trained, String> {
+        self.train_then(model, train, validation, epochs, batch_size, async |_| {}).await
+    }
+
+    /// Like [`TrainingMonitor::train`], running `after_epoch` on the model
+    /// being trained after each epoch.
+    pub async fn train_then(
+        &self,
+        model: Model<CpuBackend>,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        epochs: usize,
+        batch_size: usize,
+        after_epoch: impl AsyncFnMut(&mut AutoModel),
+    ) -> Result<Trained, String> {
         self.start();
         let placed = self.backend.place(model).await;
         let Ok(mut engine) = placed else {
@@ -108,8 +124,8 @@ impl TrainingMonitor {
             ..FitOptions::default()
         };
         let examples = train.len();
-        let result =
-            engine.fit(train, validation, &options, &mut |progress| self.on_progress(progress, examples)).await;
+        let on_progress = &mut |progress: Progress<'_>| self.on_progress(progress, examples);
+        let result = engine.fit_then(train, validation, &options, on_progress, after_epoch).await;
         self.backend.show(&engine);
         let weights = engine.weights().await;
         self.running.set(false);

@@ -112,6 +112,19 @@ impl AutoModel {
         options: &FitOptions,
         on_progress: &mut dyn FnMut(Progress<'_>) -> ControlFlow<()>,
     ) -> Result<History> {
+        self.fit_then(data, validation, options, on_progress, async |_| {}).await
+    }
+
+    /// Like [`AutoModel::fit`], running `after_epoch` on the model after
+    /// each completed epoch (to show a sample of what it has learned, say).
+    pub async fn fit_then(
+        &mut self,
+        data: &Dataset,
+        validation: Option<&Dataset>,
+        options: &FitOptions,
+        on_progress: &mut dyn FnMut(Progress<'_>) -> ControlFlow<()>,
+        mut after_epoch: impl AsyncFnMut(&mut Self),
+    ) -> Result<History> {
         let mut history = History::default();
         let one_epoch = FitOptions { epochs: 1, ..options.clone() };
         let mut epoch = 0;
@@ -134,6 +147,7 @@ impl AutoModel {
                         .extend(run.epochs.into_iter().map(|log| neuroglow_core::EpochLog { epoch: epoch + 1, ..log }));
                     self.saved = on_model!(&mut self.engine, m => m.training_state().await)?;
                     epoch += 1;
+                    after_epoch(self).await;
                 }
                 Err(Error::Backend(why)) if matches!(self.engine, Engine::Gpu(_)) => self.fall_back(why)?,
                 Err(e) => return Err(e),
