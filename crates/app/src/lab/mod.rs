@@ -67,6 +67,8 @@ struct Progress {
 /// and the network diagram (`None` for networks too large to draw).
 async fn look(session: &mut Session) -> Result<(Vec<f32>, Option<Picture>), String> {
     let grid = session.model.predict(&session.grid, 400).await.map_err(|e| e.to_string())?;
+    // Keep each stretch of main-thread work short: the page paints between.
+    yield_to_browser().await;
     let picture = network::picture(&mut session.model, &session.grid, session.names.clone()).await?;
     Ok((grid.data, picture))
 }
@@ -91,6 +93,7 @@ async fn train_epoch(
         FitOptions { epochs: 1, batch_size, clock: now_ms, readback_every: usize::MAX, ..FitOptions::default() };
     let history = session.model.fit(&session.train, None, &options, &mut |_| ControlFlow::Continue(())).await;
     let train_loss = history.map_err(|e| e.to_string())?.epochs[0].loss;
+    yield_to_browser().await;
     let test = session.model.evaluate(&session.test, 256).await.map_err(|e| e.to_string())?;
     let (grid, picture) = look(session).await?;
     Ok((train_loss, test.loss, grid, picture))
