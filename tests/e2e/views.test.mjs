@@ -139,6 +139,23 @@ describe('model views without WebGPU', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('uploaded files fill the fine-tuning boxes: a CSV of labelled sentences, a text to learn from', async () => {
+    const { page, errors } = await openPage(context, '/#text');
+    await page.click('text=Fine-tune on your own sentences');
+    const csv = 'label,text\n1,"Lovely, kind staff"\n0,"Cold ""fresh"" bread"\n';
+    await page.setInputFiles('.sentiment .upload input', { name: 'mine.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.waitForFunction(() => document.querySelector('#sentiment-lines').value !== '');
+    assert.equal(await page.inputValue('#sentiment-lines'), '1\tLovely, kind staff\n0\tCold "fresh" bread');
+    await page.setInputFiles('.sentiment .upload input', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('1,"never closed') });
+    await page.locator('.sentiment .error').filter({ hasText: 'bad.csv' }).waitFor();
+
+    await page.goto(`${page.url().split('#')[0]}#generate`);
+    await page.click('text=Fine-tune on your own text');
+    await page.setInputFiles('.generator .upload input', { name: 'verse.txt', mimeType: 'text/plain', buffer: Buffer.from('Shall I compare thee') });
+    await page.waitForFunction(() => document.querySelector('#generator-own-text').value === 'Shall I compare thee');
+    assert.deepEqual(errors, []);
+  });
+
   test('fine-tuning the generator shows what it writes after each epoch', async () => {
     const { page, errors } = await openPage(context, '/#generate');
     await page.waitForSelector('#generator-run:not([disabled])');

@@ -74,3 +74,42 @@ pub fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
     window.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000).map_err(js_message)?;
     Ok(())
 }
+
+/// Turns an uploaded file's text (and name) into what its text box shows.
+pub type Convert = fn(name: &str, text: &str) -> Result<String, String>;
+
+/// A file picker that puts the picked text file's contents into `into`, the
+/// text box it stands beside, converted by `convert` when given.
+#[leptos::component]
+pub fn TextUpload(
+    label: &'static str,
+    accept: &'static str,
+    into: leptos::prelude::RwSignal<String>,
+    error: leptos::prelude::WriteSignal<Option<String>>,
+    #[prop(optional)] convert: Option<Convert>,
+) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    let picked = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let bytes = read_upload(&file).await?;
+                let text = String::from_utf8(bytes).map_err(|_| format!("{} is not a UTF-8 text file", file.name()))?;
+                match convert {
+                    Some(convert) => convert(&file.name(), &text),
+                    None => Ok(text),
+                }
+            }
+            .await;
+            match result {
+                Ok(text) => {
+                    error.set(None);
+                    into.set(text);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! { <label class="upload">{label}<input type="file" accept=accept on:change=picked /></label> }
+}

@@ -10,6 +10,7 @@ use neuroglow_core::{CpuBackend, Model};
 use neuroglow_gpu::AutoModel;
 
 use crate::controls::Controls;
+use crate::files::TextUpload;
 use crate::runtime::{now_ms, yield_to_browser};
 use crate::slot::{ModelKind, ModelSlot};
 use crate::training::{TrainingMonitor, TrainingView};
@@ -201,6 +202,7 @@ pub fn Generator(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
                     <textarea id="generator-own-text" rows="6" prop:value=move || own_text.get()
                         on:input=move |ev| own_text.set(event_target_value(&ev))></textarea>
                 </label>
+                <TextUpload label="…or upload a text file" accept=".txt,.md,text/plain" into=own_text error=set_error />
                 <label>"Epochs"<input type="number" min="1" max="50" prop:value=move || epochs.get()
                     on:change=move |ev| epochs.set(number(&ev, 2.0).clamp(1.0, 50.0) as usize) /></label>
                 <button id="generator-train" on:click=train disabled=move || !loaded() || generating.get() || monitor.running.get()>

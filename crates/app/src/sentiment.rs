@@ -4,14 +4,14 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use neuroglow_core::data::text::{parse_labelled_lines, TextEncoder};
+use neuroglow_core::data::text::{parse_labelled_csv, parse_labelled_lines, TextEncoder};
 use neuroglow_core::data::Dataset;
 use neuroglow_core::evaluation::ClassificationReport;
 use neuroglow_core::rng::Rng;
 use neuroglow_core::{CpuBackend, Model, Tensor};
 
 use crate::controls::Controls;
-use crate::files::fetch_text;
+use crate::files::{fetch_text, TextUpload};
 use crate::report::{Evaluation, ReportView, WORST_SHOWN};
 use crate::runtime::now_ms;
 use crate::slot::{ModelKind, ModelSlot};
@@ -105,6 +105,16 @@ async fn evaluate(
     model.put_back(loaded);
     let names = CLASS_NAMES.map(String::from).to_vec();
     Ok(Evaluation::new(what, result?, names, |row| texts[row].clone()))
+}
+
+/// An uploaded CSV (`label,text`) as the labelled lines the text box takes;
+/// other files are taken as they are (`label<TAB>text` lines).
+fn labelled_lines_from(name: &str, text: &str) -> Result<String, String> {
+    if !name.to_ascii_lowercase().ends_with(".csv") {
+        return Ok(text.to_string());
+    }
+    let rows = parse_labelled_csv(text).map_err(|e| format!("{name}: {e}"))?;
+    Ok(rows.into_iter().map(|(label, text)| format!("{label}\t{text}")).collect::<Vec<_>>().join("\n"))
 }
 
 fn percent(p: f32) -> String {
@@ -254,6 +264,8 @@ pub fn Sentiment(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
                     <textarea id="sentiment-lines" rows="6" placeholder="1\tWhat a lovely little place\n0\tCold food and a long wait"
                         prop:value=move || lines.get() on:input=move |ev| lines.set(event_target_value(&ev))></textarea>
                 </label>
+                <TextUpload label="…or upload a CSV (label,text) or tab-separated file" accept=".csv,.tsv,.txt,text/csv,text/plain"
+                    into=lines error=set_error convert=labelled_lines_from />
                 <div class="row">
                     <label>"Epochs"<input type="number" min="1" max="100" prop:value=move || epochs.get()
                         on:change=move |ev| epochs.set(event_target_value(&ev).parse().unwrap_or(5).clamp(1, 100)) /></label>

@@ -306,9 +306,69 @@ pub fn parse_labelled_lines(input: &str) -> Result<Vec<(f32, String)>> {
     Ok(rows)
 }
 
+/// Parses a labelled CSV, `label,text` per record, as spreadsheets save it:
+/// a text with commas, quotes or line breaks is quoted (`"…"`, a quote inside
+/// doubled). Extra middle columns are ignored and a first record whose label
+/// is not a number is a header, as in [`parse_labelled_lines`].
+pub fn parse_labelled_csv(input: &str) -> Result<Vec<(f32, String)>> {
+    let lines: Vec<String> = csv_records(input)?
+        .into_iter()
+        .filter(|fields| fields.iter().any(|f| !f.trim().is_empty()))
+        .map(|fields| {
+            let text = fields.last().map(|t| t.replace(['\t', '\n', '\r'], " ")).unwrap_or_default();
+            format!("{}\t{text}", fields[0])
+        })
+        .collect();
+    parse_labelled_lines(&lines.join("\n"))
+}
+
+/// Splits CSV text into records of fields.
+fn csv_records(input: &str) -> Result<Vec<Vec<String>>> {
+    let (mut records, mut fields, mut field) = (Vec::new(), Vec::new(), String::new());
+    let mut chars = input.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.trim().is_empty() => {
+                field.clear();
+                quoted = true;
+            }
+            (false, ',') => fields.push(std::mem::take(&mut field)),
+            (false, '\n') => {
+                fields.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut fields));
+            }
+            (false, '\r') => {}
+            (false, c) => field.push(c),
+        }
+    }
+    if quoted {
+        return Err(Error::Data("the CSV ends inside a quoted text; a closing \" is missing".into()));
+    }
+    if !field.is_empty() || !fields.is_empty() {
+        fields.push(field);
+        records.push(fields);
+    }
+    Ok(records)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labelled_csv_reads_quoted_texts_and_skips_a_header() {
+        let csv = "label,text\r\n1,plain words\n0,\"commas, \"\"quotes\"\"\nand a break\"\n\n";
+        let rows = parse_labelled_csv(csv).unwrap();
+        assert_eq!(rows, [(1.0, "plain words".to_string()), (0.0, "commas, \"quotes\" and a break".to_string())]);
+        assert!(parse_labelled_csv("1,\"never closed").unwrap_err().to_string().contains("closing"));
+    }
 
     #[test]
     fn word_tokenizer_follows_keras() {
