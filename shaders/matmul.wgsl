@@ -51,12 +51,36 @@ fn load_b(row: u32, col: u32) -> f32 {
     return b[p.offset_b + row * p.n + col];
 }
 
+// Writes one row of an invocation's block: columns col, col + 16, +32, +48.
+fn store_row(row: u32, col: u32, values: vec4<f32>) {
+    if (row >= p.m) {
+        return;
+    }
+    for (var j = 0u; j < 4u; j++) {
+        let column = col + 16u * j;
+        if (column < p.n) {
+            let at = p.offset_c + row * p.n + column;
+            if ((p.flags & 4u) != 0u) {
+                c[at] += values[j];
+            } else {
+                c[at] = values[j];
+            }
+        }
+    }
+}
+
 @compute @workgroup_size(16, 16)
 fn matmul(@builtin(local_invocation_id) local: vec3<u32>, @builtin(workgroup_id) group: vec3<u32>) {
     let row0 = group.y * TILE;
     let col0 = group.x * TILE;
     let thread = local.y * 16u + local.x;
-    var acc: array<f32, 16>;
+    // The block's four rows, each a vector of its four columns. Named
+    // vectors, not an indexed array: CPU emulations of WebGPU (SwiftShader,
+    // lavapipe) keep those in registers, an indexed array in memory.
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
     for (var depth = 0u; depth < p.k; depth += DEPTH) {
         for (var i = 0u; i < 4u; i++) {
             let e = thread + i * 256u;
@@ -71,32 +95,19 @@ fn matmul(@builtin(local_invocation_id) local: vec3<u32>, @builtin(workgroup_id)
         }
         workgroupBarrier();
         for (var d = 0u; d < DEPTH; d++) {
-            var av: array<f32, 4>;
-            var bv: array<f32, 4>;
-            for (var i = 0u; i < 4u; i++) {
-                av[i] = tile_a[d * TILE + local.y + 16u * i];
-                bv[i] = tile_b[d * TILE + local.x + 16u * i];
-            }
-            for (var i = 0u; i < 4u; i++) {
-                for (var j = 0u; j < 4u; j++) {
-                    acc[i * 4u + j] += av[i] * bv[j];
-                }
-            }
+            let at = d * TILE;
+            let av = vec4<f32>(tile_a[at + local.y], tile_a[at + local.y + 16u], tile_a[at + local.y + 32u], tile_a[at + local.y + 48u]);
+            let bv = vec4<f32>(tile_b[at + local.x], tile_b[at + local.x + 16u], tile_b[at + local.x + 32u], tile_b[at + local.x + 48u]);
+            acc0 += av.x * bv;
+            acc1 += av.y * bv;
+            acc2 += av.z * bv;
+            acc3 += av.w * bv;
         }
         workgroupBarrier();
     }
-    for (var i = 0u; i < 4u; i++) {
-        let row = row0 + local.y + 16u * i;
-        for (var j = 0u; j < 4u; j++) {
-            let col = col0 + local.x + 16u * j;
-            if (row < p.m && col < p.n) {
-                let at = p.offset_c + row * p.n + col;
-                if ((p.flags & 4u) != 0u) {
-                    c[at] += acc[i * 4u + j];
-                } else {
-                    c[at] = acc[i * 4u + j];
-                }
-            }
-        }
-    }
+    let col = col0 + local.x;
+    store_row(row0 + local.y, col, acc0);
+    store_row(row0 + local.y + 16u, col, acc1);
+    store_row(row0 + local.y + 32u, col, acc2);
+    store_row(row0 + local.y + 48u, col, acc3);
 }

@@ -1,6 +1,6 @@
-//! Native benchmark: `cargo run --release -p neuroglow-bench [-- --quick]`.
-//! Times every workload on the CPU backend and, when wgpu finds an adapter,
-//! on the GPU backend.
+//! Native benchmark: `cargo run --release -p neuroglow-bench [-- --quick] [--only=NAME]`.
+//! Times every workload (or just NAME) on the CPU backend and, when wgpu
+//! finds an adapter, on the GPU backend.
 
 use neuroglow_bench::{run, Timing, WORKLOADS};
 use neuroglow_core::{train::default_clock, Backend, CpuBackend};
@@ -8,6 +8,7 @@ use neuroglow_gpu::GpuBackend;
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let only = std::env::args().find_map(|a| a.strip_prefix("--only=").map(String::from));
     let (warmup, steps) = if quick { (1, 3) } else { (2, 10) };
     let gpu_name = match pollster::block_on(GpuBackend::new()) {
         Ok(gpu) => Some(gpu.name()),
@@ -20,7 +21,7 @@ fn main() {
         "{:<12} {:<10} {:>14} {:>14} {:>16}",
         "workload", "backend", "first step ms", "step ms (med)", "inference ms"
     );
-    for workload in &WORKLOADS {
+    for workload in WORKLOADS.iter().filter(|w| only.as_ref().is_none_or(|name| *name == w.name)) {
         report("cpu", pollster::block_on(run(workload, CpuBackend::new(), warmup, steps, default_clock)));
         if gpu_name.is_some() {
             let gpu = pollster::block_on(GpuBackend::new()).expect("it opened above");

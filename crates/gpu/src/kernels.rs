@@ -13,6 +13,7 @@ mod source {
         };
     }
     pub const MATMUL: &str = shader!("matmul.wgsl");
+    pub const MATMUL_VEC4: &str = shader!("matmul_vec4.wgsl");
     pub const ACTIVATION: &str = shader!("activation.wgsl");
     pub const LAYOUT: &str = shader!("layout.wgsl");
     pub const EMBEDDING: &str = shader!("embedding.wgsl");
@@ -26,6 +27,7 @@ mod source {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
     Matmul,
+    MatmulVec4,
     BiasActivation,
     BiasSoftmax,
     ActivationBackward,
@@ -47,18 +49,19 @@ pub enum Kernel {
     LossRows,
     LossTotals,
     CellForward,
+    CellForward4,
     CellBackward,
-    HiddenBackward,
 }
 
 impl Kernel {
-    const COUNT: usize = Kernel::HiddenBackward as usize + 1;
+    const COUNT: usize = Kernel::CellBackward as usize + 1;
 
     /// The WGSL source and entry point.
     fn source(self) -> (&'static str, &'static str) {
         use Kernel::*;
         match self {
             Matmul => (source::MATMUL, "matmul"),
+            MatmulVec4 => (source::MATMUL_VEC4, "matmul_vec4"),
             BiasActivation => (source::ACTIVATION, "bias_activation"),
             BiasSoftmax => (source::ACTIVATION, "bias_softmax"),
             ActivationBackward => (source::ACTIVATION, "activation_backward"),
@@ -80,8 +83,8 @@ impl Kernel {
             LossRows => (source::LOSS, "loss_rows"),
             LossTotals => (source::LOSS, "loss_totals"),
             CellForward => (source::LSTM, "cell_forward"),
+            CellForward4 => (source::LSTM, "cell_forward4"),
             CellBackward => (source::LSTM, "cell_backward"),
-            HiddenBackward => (source::LSTM, "hidden_backward"),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! LSTM forward and backpropagation through time: the same plan as the CPU
 //! backend (one large multiply for the input projections, then one fused
-//! cell dispatch per step), all recorded into the step's command buffer.
+//! cell dispatch per step; backward a cell dispatch and a matrix product per
+//! step), all recorded into the step's command buffer.
 
 use neuroglow_core::backend::{LstmBackward, LstmDims, LstmForward, MatmulSpec};
 
@@ -40,9 +41,16 @@ pub fn forward(gpu: &mut Recorder, placeholder: &wgpu::Buffer, op: LstmForward<'
         (6, mask),
         (7, &op.output.buffer),
     ];
+    // Whole vec4s of units when they fit (see `cell_forward4`).
+    let (kernel, buffers, invocations) = if d.units.is_multiple_of(4) {
+        let vectors = [13, 14, 15, 16, 17, 6, 18].map(|b| b as u32).into_iter().zip(buffers.map(|(_, buffer)| buffer));
+        (Kernel::CellForward4, vectors.collect::<Vec<_>>(), state / 4)
+    } else {
+        (Kernel::CellForward, buffers.to_vec(), state)
+    };
     for step in 0..d.time {
         let params = step_params(d, step, op.mask.is_some(), op.return_sequences);
-        gpu.run(Kernel::CellForward, &params, &buffers, state);
+        gpu.run(kernel, &params, &buffers, invocations);
     }
     if !op.return_sequences {
         let last = (d.time * state * 4) as u64;
@@ -68,12 +76,14 @@ pub fn backward(gpu: &mut Recorder, placeholder: &wgpu::Buffer, op: LstmBackward
         (11, &bufs.grad_hidden_masked.buffer),
         (12, &bufs.grad_cell.buffer),
     ];
-    let hidden =
-        [(2, &op.weights.recurrent_kernel.buffer), (9, &bufs.grad_gates.buffer), (10, &bufs.grad_hidden.buffer)];
+    // dh for the step before, dz · Uᵀ, is a matrix product like any other.
+    let to_hidden = MatmulSpec::new(d.batch, g4, d.units).transpose_b();
+    let recurrent = (&op.weights.recurrent_kernel.buffer, 0);
     for step in (0..d.time).rev() {
         let params = step_params(d, step, op.mask.is_some(), op.return_sequences);
         gpu.run(Kernel::CellBackward, &params, &cell, state);
-        gpu.run(Kernel::HiddenBackward, &params, &hidden, state);
+        let step_gates = (&bufs.grad_gates.buffer, step * d.batch * g4);
+        matmul::record(gpu, step_gates, recurrent, (&bufs.grad_hidden.buffer, 0), to_hidden);
     }
     let grad_gates = (&bufs.grad_gates.buffer, 0);
     if let Some(grads) = op.grads {

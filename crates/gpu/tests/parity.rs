@@ -223,7 +223,7 @@ async fn regularization_clipping_and_optimizers() {
 
 async fn lstm_forward_and_backward_through_time() {
     // Odd sizes, and the degenerate batch 1 of one step.
-    let cases = [(5, 7, 6, 9), (1, 1, 3, 4)].map(|(batch, time, input, units)| LstmDims { batch, time, input, units });
+    let cases = [(5, 7, 6, 9), (1, 1, 3, 4), (3, 6, 5, 8)].map(|(batch, time, input, units)| LstmDims { batch, time, input, units });
     for (d, (return_sequences, masked)) in
         cases.iter().flat_map(|&d| [(false, true), (true, false), (true, true)].map(|flags| (d, flags)))
     {

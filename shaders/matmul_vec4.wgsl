@@ -1,0 +1,97 @@
+// c = op(a) · op(b) (+ c when accumulating), as matmul.wgsl, for matrices
+// whose rows are whole vec4s: k and n multiples of 4 (and m when a is
+// transposed), offsets too. Each invocation computes a 4 × 4 block of c
+// straight from memory, four depths at a time as 4 × 4 matrix products, with
+// no workgroup memory and no barriers: one vector load brings four numbers,
+// which suits GPUs and even more the CPU emulations of WebGPU (SwiftShader,
+// lavapipe), where barriers and scalar loads cost the most.
+
+struct Params {
+    m: u32,
+    k: u32,
+    n: u32,
+    // 1: transpose a, 2: transpose b, 4: accumulate into c.
+    flags: u32,
+    offset_a: u32,
+    offset_b: u32,
+    offset_c: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
+
+// The vec4 of `a` starting at element `at` (a multiple of 4).
+fn a4(at: u32) -> vec4<f32> {
+    return a[(p.offset_a + at) / 4u];
+}
+
+fn b4(at: u32) -> vec4<f32> {
+    return b[(p.offset_b + at) / 4u];
+}
+
+// Row `row` of op(a) at depths d..d+3; zero below the last row.
+fn a_row(row: u32, d: u32) -> vec4<f32> {
+    if (row >= p.m) {
+        return vec4<f32>(0.0);
+    }
+    return a4(row * p.k + d);
+}
+
+// op(a)[r..r+3][d..d+3], as the rows of a matrix's columns (so that
+// `block[i]` is row r + i over the four depths).
+fn a_block(r: u32, d: u32) -> mat4x4<f32> {
+    if ((p.flags & 1u) != 0u) {
+        // Stored [k, m]: each load is one depth of four rows.
+        return transpose(mat4x4<f32>(a4(d * p.m + r), a4((d + 1u) * p.m + r), a4((d + 2u) * p.m + r), a4((d + 3u) * p.m + r)));
+    }
+    return mat4x4<f32>(a_row(r, d), a_row(r + 1u, d), a_row(r + 2u, d), a_row(r + 3u, d));
+}
+
+// op(b)[d..d+3][col..col+3] with depth t in column t: `block * v` sums the
+// four rows of b weighted by v.
+fn b_block(d: u32, col: u32) -> mat4x4<f32> {
+    if ((p.flags & 2u) != 0u) {
+        // Stored [n, k]: each load is four depths of one column.
+        return transpose(mat4x4<f32>(b4(col * p.k + d), b4((col + 1u) * p.k + d), b4((col + 2u) * p.k + d), b4((col + 3u) * p.k + d)));
+    }
+    return mat4x4<f32>(b4(d * p.n + col), b4((d + 1u) * p.n + col), b4((d + 2u) * p.n + col), b4((d + 3u) * p.n + col));
+}
+
+fn store(row: u32, col: u32, value: vec4<f32>) {
+    if (row >= p.m) {
+        return;
+    }
+    let at = (p.offset_c + row * p.n + col) / 4u;
+    if ((p.flags & 4u) != 0u) {
+        c[at] += value;
+    } else {
+        c[at] = value;
+    }
+}
+
+@compute @workgroup_size(16, 16)
+fn matmul_vec4(@builtin(global_invocation_id) id: vec3<u32>) {
+    let row = id.y * 4u;
+    let col = id.x * 4u;
+    if (row >= p.m || col >= p.n) {
+        return;
+    }
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
+    for (var d = 0u; d < p.k; d += 4u) {
+        let rows = a_block(row, d);
+        let columns = b_block(d, col);
+        acc0 += columns * rows[0];
+        acc1 += columns * rows[1];
+        acc2 += columns * rows[2];
+        acc3 += columns * rows[3];
+    }
+    store(row, col, acc0);
+    store(row + 1u, col, acc1);
+    store(row + 2u, col, acc2);
+    store(row + 3u, col, acc3);
+}
