@@ -21,12 +21,16 @@ pub fn grid() -> Tensor {
 }
 
 /// Blends orange (p = 0) through white to blue (p = 1).
-fn colour(p: f32, alpha: f32) -> String {
+fn rgb(p: f32) -> [u8; 3] {
     let (orange, blue) = ([245.0, 147.0, 34.0], [8.0, 119.0, 189.0]);
     let t = (p.clamp(0.0, 1.0) - 0.5) * 2.0;
     let (target, w) = if t < 0.0 { (orange, -t) } else { (blue, t) };
-    let mix = |i: usize| 255.0 + (target[i] - 255.0) * w;
-    format!("rgba({:.0},{:.0},{:.0},{alpha})", mix(0), mix(1), mix(2))
+    [0, 1, 2].map(|i| (255.0 + (target[i] - 255.0) * w).round() as u8)
+}
+
+fn colour(p: f32, alpha: f32) -> String {
+    let [r, g, b] = rgb(p);
+    format!("rgba({r},{g},{b},{alpha})")
 }
 
 /// How values are shown.
@@ -64,6 +68,25 @@ pub fn draw_map(canvas: &HtmlCanvasElement, values: &[f32], style: Style) {
         let shade = if style.discretize { f32::from(u8::from(shade >= 0.5)) } else { shade };
         ctx.set_fill_style_str(&colour(shade, 0.85));
         ctx.fill_rect((i % CELLS) as f64 * cell, (i / CELLS) as f64 * cell, cell + 0.5, cell + 0.5);
+    }
+}
+
+/// Paints `values` one pixel per grid cell, in one call: for canvases of
+/// exactly [`CELLS`] × [`CELLS`] pixels (the network diagram's many small
+/// maps), which CSS scales up.
+pub fn draw_small_map(canvas: &HtmlCanvasElement, values: &[f32], style: Style) {
+    let Some(ctx) = context(canvas) else { return };
+    let pixels: Vec<u8> = values
+        .iter()
+        .flat_map(|v| {
+            let [r, g, b] = rgb(style.shade(*v));
+            [r, g, b, 217] // the large map's 0.85 opacity
+        })
+        .collect();
+    let size = CELLS as u32;
+    if let Ok(image) = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&pixels), size, size)
+    {
+        let _ = ctx.put_image_data(&image, 0.0, 0.0);
     }
 }
 

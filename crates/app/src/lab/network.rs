@@ -116,7 +116,7 @@ fn NeuronMap(values: Vec<f32>, style: Style) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     Effect::new(move |_| {
         if let Some(canvas) = canvas.get() {
-            heatmap::draw_map(&canvas, &values, style);
+            heatmap::draw_small_map(&canvas, &values, style);
         }
     });
     view! { <canvas node_ref=canvas width=heatmap::CELLS height=heatmap::CELLS></canvas> }
