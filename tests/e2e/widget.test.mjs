@@ -144,3 +144,36 @@ for (const webgpu of [false, true]) {
     });
   });
 }
+
+describe('the embedding guide (embed.html)', () => {
+  let context;
+  before(async () => { context = await openBrowser({ webgpu: false }); });
+  after(async () => { await context.close(); });
+
+  test('shows a working demo of every task and a working iframe', async () => {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${baseUrl}/embed.html`);
+    const ready = {
+      'example-classify': '#sentiment-result[data-probability]:not([data-probability=""])',
+      'example-generate': '#generator-run:not([disabled])',
+      'example-playground': '#step:not([disabled])',
+      'example-digits': '#digit-pad',
+    };
+    for (const [id, selector] of Object.entries(ready)) {
+      await page.locator(`#${id}`).scrollIntoViewIfNeeded();
+      await page.locator(`#${id} ${selector}`).waitFor();
+      assert.equal(await page.locator(`#${id} .error`).filter({ hasText: /\S/ }).count(), 0, id);
+    }
+    await page.click('#example-playground #step');
+    await page.waitForFunction(() =>
+      document.querySelector('#example-playground').shadowRoot.querySelector('#stats').dataset.epoch === '1');
+    const frame = page.frameLocator('#example-iframe');
+    await page.locator('#example-iframe').scrollIntoViewIfNeeded();
+    await frame.locator('#step:not([disabled])').waitFor();
+    await page.screenshot({ path: `${screenshotDir}embed-guide.png`, fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+});
