@@ -43,7 +43,8 @@ pub fn forward(gpu: &mut Recorder, placeholder: &wgpu::Buffer, op: LstmForward<'
     ];
     // Whole vec4s of units when they fit (see `cell_forward4`).
     let (kernel, buffers, invocations) = if d.units.is_multiple_of(4) {
-        let vectors = [13, 14, 15, 16, 17, 6, 18].map(|b| b as u32).into_iter().zip(buffers.map(|(_, buffer)| buffer));
+        // The same buffers at the kernel's vec4 bindings (the mask stays scalar).
+        let vectors = [13, 14, 15, 16, 17, 6, 18].into_iter().zip(buffers.map(|(_, buffer)| buffer));
         (Kernel::CellForward4, vectors.collect::<Vec<_>>(), state / 4)
     } else {
         (Kernel::CellForward, buffers.to_vec(), state)
