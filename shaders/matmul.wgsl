@@ -4,7 +4,8 @@
 // Each workgroup computes a 64 × 64 tile of c; each of its 16 × 16
 // invocations owns a 4 × 4 block spread with stride 16, so that neighbouring
 // invocations touch neighbouring addresses. Depth advances 16 at a time
-// through 8 KiB of workgroup memory.
+// through 8 KiB of workgroup memory. Shapes of whole vec4 rows go to
+// matmul_vec4.wgsl instead; this kernel serves every other shape.
 
 struct Params {
     m: u32,
