@@ -32,3 +32,14 @@ export async function openPage(context, path) {
   await page.goto(baseUrl + path);
   return { page, errors };
 }
+
+// Records main-thread tasks of 50 ms or more from now on; `longTasks` reads them.
+export async function watchLongTasks(page) {
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => window.__longTasks.push(...list.getEntries().map((e) => e.duration)))
+      .observe({ type: 'longtask', buffered: false });
+  });
+}
+
+export const longTasks = (page) => page.evaluate(() => window.__longTasks);

@@ -2,7 +2,7 @@
 // when Chromium offers it, else on the CPU in wasm, with the reason shown.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, openPage, screenshotDir } from './browser.mjs';
+import { longTasks, openBrowser, openPage, screenshotDir, watchLongTasks } from './browser.mjs';
 
 for (const webgpu of [false, true]) {
   const mode = webgpu ? 'with --enable-unsafe-webgpu' : 'without WebGPU';
@@ -19,11 +19,7 @@ for (const webgpu of [false, true]) {
       if (!webgpu) assert.match(await badge.textContent(), /no usable GPU/);
 
       // Watch for main-thread tasks over 100 ms while training.
-      await page.evaluate(() => {
-        window.__longTasks = [];
-        new PerformanceObserver((list) => window.__longTasks.push(...list.getEntries().map((e) => e.duration)))
-          .observe({ type: 'longtask', buffered: false });
-      });
+      await watchLongTasks(page);
 
       await page.click('#play');
       const stats = page.locator('#stats');
@@ -37,8 +33,7 @@ for (const webgpu of [false, true]) {
 
       assert.ok(trainLoss < firstLoss / 3, `training loss fell only from ${firstLoss} to ${trainLoss}`);
       assert.ok(testLoss < 0.1, `test loss ${testLoss} after ${epoch} epochs`);
-      const longTasks = await page.evaluate(() => window.__longTasks);
-      assert.deepEqual(longTasks.filter((d) => d > 100), [], 'the page froze while training');
+      assert.deepEqual((await longTasks(page)).filter((d) => d > 100), [], 'the page froze while training');
       await page.screenshot({ path: `${screenshotDir}lab-${webgpu ? 'webgpu' : 'cpu'}.png` });
       assert.deepEqual(errors, []);
     });

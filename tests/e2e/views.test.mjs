@@ -2,7 +2,7 @@
 // page, with their pretrained models, fine-tuning, evaluation and import/export.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, openPage, screenshotDir } from './browser.mjs';
+import { longTasks, openBrowser, openPage, screenshotDir, watchLongTasks } from './browser.mjs';
 
 const LABELLED = [
   '1\tI loved every minute of it',
@@ -30,14 +30,6 @@ async function typeSentence(page, text) {
     text.split(/\s+/).length,
   );
   return Number(await probability(page));
-}
-
-async function watchLongTasks(page) {
-  await page.evaluate(() => {
-    window.__longTasks = [];
-    new PerformanceObserver((list) => window.__longTasks.push(...list.getEntries().map((e) => e.duration)))
-      .observe({ type: 'longtask', buffered: false });
-  });
 }
 
 describe('model views without WebGPU', () => {
@@ -93,8 +85,7 @@ describe('model views without WebGPU', () => {
     const log = await page.locator('.sentiment .log').textContent();
     assert.match(log, /^Epoch 1 - \d+ steps - \d+m?s\/step - \d+ examples\/s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: /);
     assert.match(log, /\nEpoch 2 - /);
-    const longTasks = await page.evaluate(() => window.__longTasks);
-    assert.deepEqual(longTasks.filter((d) => d > 100), [], 'the page froze while training');
+    assert.deepEqual((await longTasks(page)).filter((d) => d > 100), [], 'the page froze while training');
     // Bad input is explained, and the fine-tuned model keeps answering.
     await page.fill('#sentiment-lines', '1\tonly one line');
     await page.click('#sentiment-train');
@@ -134,8 +125,7 @@ describe('model views without WebGPU', () => {
     assert.equal([...first].length, 120);
     assert.match(first, /[a-z]{3,} [a-z]{2,}/, `not English-looking: ${first}`);
     assert.equal(await run(), first);
-    const longTasks = await page.evaluate(() => window.__longTasks);
-    assert.deepEqual(longTasks.filter((d) => d > 100), [], 'the page froze while generating');
+    assert.deepEqual((await longTasks(page)).filter((d) => d > 100), [], 'the page froze while generating');
     assert.deepEqual(errors, []);
   });
 
