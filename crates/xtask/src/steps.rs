@@ -158,6 +158,10 @@ fn browser_test_runner(webgpu: bool) -> Result<Vec<(&'static str, String)>> {
         ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner".into()),
         ("CHROMEDRIVER", "/usr/bin/chromedriver".into()),
         ("WASM_BINDGEN_TEST_WEBDRIVER_JSON", file.display().to_string()),
+        // The runner gives a whole test binary 20 s by default; the WebGPU parity
+        // suite takes about that on two idle cores (SwiftShader compiles every
+        // pipeline), so a busier machine would be cut off mid-suite.
+        ("WASM_BINDGEN_TEST_TIMEOUT", "600".into()),
     ])
 }
 
