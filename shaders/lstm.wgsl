@@ -89,13 +89,68 @@ fn cell_forward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workg
     }
 }
 
-// The same buffers seen four numbers at a time, for cell_forward4.
+// The same buffers seen four numbers at a time, for the block kernels below.
 @group(0) @binding(13) var<storage, read_write> gates4: array<vec4<f32>>;
 @group(0) @binding(14) var<storage, read> recurrent4: array<vec4<f32>>;
 @group(0) @binding(15) var<storage, read> bias4: array<vec4<f32>>;
 @group(0) @binding(16) var<storage, read_write> cells4: array<vec4<f32>>;
 @group(0) @binding(17) var<storage, read_write> hidden4: array<vec4<f32>>;
 @group(0) @binding(18) var<storage, read_write> output4: array<vec4<f32>>;
+@group(0) @binding(19) var<storage, read> grad_output4: array<vec4<f32>>;
+@group(0) @binding(20) var<storage, read_write> grad_gates4: array<vec4<f32>>;
+@group(0) @binding(21) var<storage, read_write> grad_hidden_masked4: array<vec4<f32>>;
+@group(0) @binding(22) var<storage, read_write> grad_cell4: array<vec4<f32>>;
+
+// The block kernels, for units a multiple of 4, give each invocation four
+// examples × four units and multiply 4 × 4 blocks held in registers: every
+// number loaded serves four multiply-adds. CPU emulations of WebGPU
+// (SwiftShader, lavapipe) load each invocation's numbers one by one, so
+// loads, not arithmetic, set their speed; GPUs lose nothing.
+
+// Where block `v`'s four examples and four units start (in vec4s of units).
+struct Block {
+    row: u32,
+    unit4: u32,
+}
+
+fn block_of(v: u32) -> Block {
+    let u4 = p.units / 4u;
+    return Block(v / u4 * 4u, v % u4);
+}
+
+fn block_count() -> u32 {
+    return (p.batch + 3u) / 4u * (p.units / 4u);
+}
+
+// The block's four examples; past the batch (when it is not a multiple of
+// 4) the last one again, whose repeated columns are never stored.
+fn block_rows(row: u32) -> vec4<u32> {
+    return min(vec4<u32>(row) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.batch - 1u));
+}
+
+// Four units' pre-activations (or gradients) of the four gates.
+struct Gates4 {
+    i: vec4<f32>,
+    f: vec4<f32>,
+    g: vec4<f32>,
+    o: vec4<f32>,
+}
+
+// h_{t-1}·U for a block, one matrix per gate whose column i is example row + i.
+struct GateBlock {
+    i: mat4x4<f32>,
+    f: mat4x4<f32>,
+    g: mat4x4<f32>,
+    o: mat4x4<f32>,
+}
+
+// Rows k..k+3 of U for one gate's four units starting at vec4 `at` (a row
+// of U is `units` vec4s), as columns: the matrix maps four h values to
+// four gate values.
+fn recurrent_block(at: u32) -> mat4x4<f32> {
+    let u = p.units;
+    return mat4x4<f32>(recurrent4[at], recurrent4[at + u], recurrent4[at + 2u * u], recurrent4[at + 3u * u]);
+}
 
 fn sigmoid4(x: vec4<f32>) -> vec4<f32> {
     return vec4<f32>(sigmoid(x.x), sigmoid(x.y), sigmoid(x.z), sigmoid(x.w));
@@ -105,66 +160,129 @@ fn tanh4(x: vec4<f32>) -> vec4<f32> {
     return vec4<f32>(tanh_stable(x.x), tanh_stable(x.y), tanh_stable(x.z), tanh_stable(x.w));
 }
 
-// Four units' pre-activations of the four gates.
-struct Gates4 {
-    i: vec4<f32>,
-    f: vec4<f32>,
-    g: vec4<f32>,
-    o: vec4<f32>,
-}
-
-// Adds h times the row of U that starts (for these units) at vec4 `w`.
-fn add_row(z: Gates4, h: f32, w: u32, u4: u32) -> Gates4 {
-    return Gates4(z.i + h * recurrent4[w], z.f + h * recurrent4[w + u4], z.g + h * recurrent4[w + 2u * u4], z.o + h * recurrent4[w + 3u * u4]);
-}
-
-// cell_forward for units a multiple of 4: one invocation per (example,
-// four units), every load and store a vector. CPU emulations of WebGPU
-// (SwiftShader, lavapipe) run this several times faster than four scalar
-// invocations, and GPUs lose nothing.
-@compute @workgroup_size(256)
-fn cell_forward4(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let v = flat_index(id, groups);
-    let u4 = p.units / 4u;
-    let state4 = p.batch * u4;
-    if (v >= state4) {
+// The rest of cell_forward for four units of one example, given h_{t-1}·U.
+fn forward_units(row: u32, unit4: u32, recurrent_part: Gates4) {
+    if (row >= p.batch) {
         return;
     }
-    let row = v / u4;
-    let j = v % u4;
-    // In vec4s: this step's gates of `row`, and where gate blocks start.
-    let z = gate_row(row) / 4u;
-    var zs = Gates4(gates4[z + j], gates4[z + u4 + j], gates4[z + 2u * u4 + j], gates4[z + 3u * u4 + j]);
-    // h_{t-1}·U, four of h's units a load (a row of U is `units` vec4s).
-    let h_prev = (p.step * p.batch + row) * u4;
-    for (var k4 = 0u; k4 < u4; k4++) {
-        let h = hidden4[h_prev + k4];
-        let w = 4u * k4 * p.units + j;
-        zs = add_row(zs, h.x, w, u4);
-        zs = add_row(zs, h.y, w + p.units, u4);
-        zs = add_row(zs, h.z, w + 2u * p.units, u4);
-        zs = add_row(zs, h.w, w + 3u * p.units, u4);
-    }
-    let i = sigmoid4(zs.i + bias4[j]);
-    let f = sigmoid4(zs.f + bias4[u4 + j]);
-    let g = tanh4(zs.g + bias4[2u * u4 + j]);
-    let o = sigmoid4(zs.o + bias4[3u * u4 + j]);
-    gates4[z + j] = i;
-    gates4[z + u4 + j] = f;
-    gates4[z + 2u * u4 + j] = g;
-    gates4[z + 3u * u4 + j] = o;
-    let c_prev = cells4[p.step * state4 + v];
+    let u4 = p.units / 4u;
+    let state4 = p.batch * u4;
+    let s = row * u4 + unit4;
+    let z = gate_row(row) / 4u + unit4;
+    let i = sigmoid4(gates4[z] + recurrent_part.i + bias4[unit4]);
+    let f = sigmoid4(gates4[z + u4] + recurrent_part.f + bias4[u4 + unit4]);
+    let g = tanh4(gates4[z + 2u * u4] + recurrent_part.g + bias4[2u * u4 + unit4]);
+    let o = sigmoid4(gates4[z + 3u * u4] + recurrent_part.o + bias4[3u * u4 + unit4]);
+    gates4[z] = i;
+    gates4[z + u4] = f;
+    gates4[z + 2u * u4] = g;
+    gates4[z + 3u * u4] = o;
+    let c_prev = cells4[p.step * state4 + s];
     var c = f * c_prev + i * g;
     var h = o * tanh4(c);
     if (is_masked(row)) {
         c = c_prev;
-        h = hidden4[p.step * state4 + v];
+        h = hidden4[p.step * state4 + s];
     }
-    cells4[(p.step + 1u) * state4 + v] = c;
-    hidden4[(p.step + 1u) * state4 + v] = h;
+    cells4[(p.step + 1u) * state4 + s] = c;
+    hidden4[(p.step + 1u) * state4 + s] = h;
     if (p.return_sequences != 0u) {
-        output4[(row * p.time + p.step) * u4 + j] = h;
+        output4[(row * p.time + p.step) * u4 + unit4] = h;
     }
+}
+
+// cell_forward for a block of four examples × four units.
+@compute @workgroup_size(64)
+fn cell_forward_block(@builtin(global_invocation_id) id: vec3<u32>) {
+    if (id.x >= block_count()) {
+        return;
+    }
+    let b = block_of(id.x);
+    let u4 = p.units / 4u;
+    // Where the four examples' h_{t-1} start, in vec4s.
+    let h_prev = (p.step * p.batch + block_rows(b.row)) * u4;
+    var z = GateBlock(mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>());
+    for (var k4 = 0u; k4 < u4; k4++) {
+        let h = mat4x4<f32>(hidden4[h_prev.x + k4], hidden4[h_prev.y + k4], hidden4[h_prev.z + k4], hidden4[h_prev.w + k4]);
+        // Row 4·k4 of U, where this block's units start in each gate.
+        let w = 4u * k4 * p.units + b.unit4;
+        z.i += recurrent_block(w) * h;
+        z.f += recurrent_block(w + u4) * h;
+        z.g += recurrent_block(w + 2u * u4) * h;
+        z.o += recurrent_block(w + 3u * u4) * h;
+    }
+    forward_units(b.row, b.unit4, Gates4(z.i[0], z.f[0], z.g[0], z.o[0]));
+    forward_units(b.row + 1u, b.unit4, Gates4(z.i[1], z.f[1], z.g[1], z.o[1]));
+    forward_units(b.row + 2u, b.unit4, Gates4(z.i[2], z.f[2], z.g[2], z.o[2]));
+    forward_units(b.row + 3u, b.unit4, Gates4(z.i[3], z.f[3], z.g[3], z.o[3]));
+}
+
+// The rest of cell_backward for four units of one example, given the
+// gradient reaching h_t through the recurrence.
+fn backward_units(row: u32, unit4: u32, recurrent_part: vec4<f32>) {
+    if (row >= p.batch) {
+        return;
+    }
+    let u4 = p.units / 4u;
+    let state4 = p.batch * u4;
+    let s = row * u4 + unit4;
+    let z = gate_row(row) / 4u + unit4;
+    var dh = recurrent_part + grad_hidden_masked4[s];
+    if (p.return_sequences != 0u) {
+        dh += grad_output4[(row * p.time + p.step) * u4 + unit4];
+    } else if (p.step == p.time - 1u) {
+        dh += grad_output4[s];
+    }
+    if (is_masked(row)) {
+        grad_hidden_masked4[s] = dh;
+        for (var gate = 0u; gate < 4u; gate++) {
+            grad_gates4[z + gate * u4] = vec4<f32>(0.0);
+        }
+        return;
+    }
+    grad_hidden_masked4[s] = vec4<f32>(0.0);
+    let i = gates4[z];
+    let f = gates4[z + u4];
+    let g = gates4[z + 2u * u4];
+    let o = gates4[z + 3u * u4];
+    let c_prev = cells4[p.step * state4 + s];
+    let tanh_c = tanh4(cells4[(p.step + 1u) * state4 + s]);
+    let dc = grad_cell4[s] + dh * o * (1.0 - tanh_c * tanh_c);
+    grad_gates4[z] = dc * g * i * (1.0 - i);
+    grad_gates4[z + u4] = dc * c_prev * f * (1.0 - f);
+    grad_gates4[z + 2u * u4] = dc * i * (1.0 - g * g);
+    grad_gates4[z + 3u * u4] = dh * tanh_c * o * (1.0 - o);
+    grad_cell4[s] = dc * f;
+}
+
+// cell_backward for a block of four examples × four units, with the
+// recurrent gradient dz_{t+1}·Uᵀ computed here rather than by a separate
+// matrix product (one dispatch per step instead of two).
+@compute @workgroup_size(64)
+fn cell_backward_block(@builtin(global_invocation_id) id: vec3<u32>) {
+    if (id.x >= block_count()) {
+        return;
+    }
+    let b = block_of(id.x);
+    let u = p.units;
+    var dh = mat4x4<f32>();
+    if (p.step + 1u < p.time) {
+        // Where the four examples' dz_{t+1} start (a row of 4·units is `units` vec4s).
+        let dz_next = ((p.step + 1u) * p.batch + block_rows(b.row)) * u;
+        // Where U's rows for this block's four units start, in vec4s.
+        let w = 4u * b.unit4 * u;
+        for (var d4 = 0u; d4 < u; d4++) {
+            let dz = mat4x4<f32>(grad_gates4[dz_next.x + d4], grad_gates4[dz_next.y + d4], grad_gates4[dz_next.z + d4], grad_gates4[dz_next.w + d4]);
+            // Columns: the four units' weights at four gate positions;
+            // transposed, it maps four dz values to four units.
+            let weights = mat4x4<f32>(recurrent4[w + d4], recurrent4[w + u + d4], recurrent4[w + 2u * u + d4], recurrent4[w + 3u * u + d4]);
+            dh += transpose(weights) * dz;
+        }
+    }
+    backward_units(b.row, b.unit4, dh[0]);
+    backward_units(b.row + 1u, b.unit4, dh[1]);
+    backward_units(b.row + 2u, b.unit4, dh[2]);
+    backward_units(b.row + 3u, b.unit4, dh[3]);
 }
 
 // Gate pre-activation gradients of this step, and the cell gradient for the

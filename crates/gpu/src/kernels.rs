@@ -49,12 +49,13 @@ pub enum Kernel {
     LossRows,
     LossTotals,
     CellForward,
-    CellForward4,
+    CellForwardBlock,
     CellBackward,
+    CellBackwardBlock,
 }
 
 impl Kernel {
-    const COUNT: usize = Kernel::CellBackward as usize + 1;
+    const COUNT: usize = Kernel::CellBackwardBlock as usize + 1;
 
     /// The WGSL source and entry point.
     fn source(self) -> (&'static str, &'static str) {
@@ -83,8 +84,9 @@ impl Kernel {
             LossRows => (source::LOSS, "loss_rows"),
             LossTotals => (source::LOSS, "loss_totals"),
             CellForward => (source::LSTM, "cell_forward"),
-            CellForward4 => (source::LSTM, "cell_forward4"),
+            CellForwardBlock => (source::LSTM, "cell_forward_block"),
             CellBackward => (source::LSTM, "cell_backward"),
+            CellBackwardBlock => (source::LSTM, "cell_backward_block"),
         }
     }
 }

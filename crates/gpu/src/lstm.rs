@@ -1,7 +1,9 @@
 //! LSTM forward and backpropagation through time: the same plan as the CPU
 //! backend (one large multiply for the input projections, then one fused
-//! cell dispatch per step; backward a cell dispatch and a matrix product per
-//! step), all recorded into the step's command buffer.
+//! cell dispatch per step; backward one dispatch per step too), all recorded
+//! into the step's command buffer. Units in multiples of 4 take the block
+//! kernels of `lstm.wgsl`; other sizes the scalar ones, with the recurrent
+//! gradient of the backward pass as a separate matrix product.
 
 use neuroglow_core::backend::{LstmBackward, LstmDims, LstmForward, MatmulSpec};
 
@@ -10,6 +12,15 @@ use crate::kernels::Kernel;
 use crate::layout::{column_sums, fill, swap_leading_axes};
 use crate::matmul;
 use crate::recorder::Recorder;
+
+/// Invocations per workgroup of the block kernels.
+const BLOCK_WORKGROUP: usize = 64;
+
+/// Workgroups of the block kernels: one invocation per four examples × four units.
+fn block_groups(d: LstmDims) -> [u32; 2] {
+    let blocks = d.batch.div_ceil(4) * d.units / 4;
+    [blocks.div_ceil(BLOCK_WORKGROUP) as u32, 1]
+}
 
 /// The cell kernels' parameters for one step.
 fn step_params(d: LstmDims, step: usize, has_mask: bool, return_sequences: bool) -> [u32; 6] {
@@ -33,25 +44,23 @@ pub fn forward(gpu: &mut Recorder, placeholder: &wgpu::Buffer, op: LstmForward<'
     fill(gpu, &bufs.hidden.buffer, state, 0.0);
     let mask = op.mask.map_or(placeholder, |m| &m.buffer);
     let buffers = [
-        (1, &bufs.gates.buffer),
-        (2, &op.weights.recurrent_kernel.buffer),
-        (3, &op.weights.bias.buffer),
-        (4, &bufs.cells.buffer),
-        (5, &bufs.hidden.buffer),
-        (6, mask),
-        (7, &op.output.buffer),
+        (&bufs.gates.buffer, 1, 13),
+        (&op.weights.recurrent_kernel.buffer, 2, 14),
+        (&op.weights.bias.buffer, 3, 15),
+        (&bufs.cells.buffer, 4, 16),
+        (&bufs.hidden.buffer, 5, 17),
+        (mask, 6, 6),
+        (&op.output.buffer, 7, 18),
     ];
-    // Whole vec4s of units when they fit (see `cell_forward4`).
-    let (kernel, buffers, invocations) = if d.units.is_multiple_of(4) {
-        // The same buffers at the kernel's vec4 bindings (the mask stays scalar).
-        let vectors = [13, 14, 15, 16, 17, 6, 18].into_iter().zip(buffers.map(|(_, buffer)| buffer));
-        (Kernel::CellForward4, vectors.collect::<Vec<_>>(), state / 4)
-    } else {
-        (Kernel::CellForward, buffers.to_vec(), state)
-    };
     for step in 0..d.time {
         let params = step_params(d, step, op.mask.is_some(), op.return_sequences);
-        gpu.run(kernel, &params, &buffers, invocations);
+        if d.units.is_multiple_of(4) {
+            let vectors = buffers.map(|(buffer, _, vector)| (vector, buffer));
+            gpu.dispatch(Kernel::CellForwardBlock, &params, &vectors, block_groups(d));
+        } else {
+            let scalars = buffers.map(|(buffer, scalar, _)| (scalar, buffer));
+            gpu.run(Kernel::CellForward, &params, &scalars, state);
+        }
     }
     if !op.return_sequences {
         let last = (d.time * state * 4) as u64;
@@ -60,13 +69,47 @@ pub fn forward(gpu: &mut Recorder, placeholder: &wgpu::Buffer, op: LstmForward<'
 }
 
 pub fn backward(gpu: &mut Recorder, placeholder: &wgpu::Buffer, op: LstmBackward<'_, GpuBuffer>) {
-    let d = op.dims;
-    let (g4, state, rows) = (4 * d.units, d.batch * d.units, d.time * d.batch);
-    let bufs = op.buffers;
-    for buffer in [&bufs.grad_hidden, &bufs.grad_hidden_masked, &bufs.grad_cell] {
+    let state = op.dims.batch * op.dims.units;
+    for buffer in [&op.buffers.grad_hidden_masked, &op.buffers.grad_cell] {
         fill(gpu, &buffer.buffer, state, 0.0);
     }
     let mask = op.mask.map_or(placeholder, |m| &m.buffer);
+    if op.dims.units.is_multiple_of(4) {
+        block_cell_backward(gpu, mask, &op);
+    } else {
+        scalar_cell_backward(gpu, mask, &op);
+    }
+    weight_and_input_gradients(gpu, op);
+}
+
+/// The backward steps for units a multiple of 4: one block dispatch each,
+/// which also computes the recurrent gradient.
+fn block_cell_backward(gpu: &mut Recorder, mask: &wgpu::Buffer, op: &LstmBackward<'_, GpuBuffer>) {
+    let d = op.dims;
+    let bufs = &op.buffers;
+    let block = [
+        (13, &bufs.gates.buffer),
+        (14, &op.weights.recurrent_kernel.buffer),
+        (16, &bufs.cells.buffer),
+        (6, mask),
+        (19, &op.grad_output.buffer),
+        (20, &bufs.grad_gates.buffer),
+        (21, &bufs.grad_hidden_masked.buffer),
+        (22, &bufs.grad_cell.buffer),
+    ];
+    for step in (0..d.time).rev() {
+        let params = step_params(d, step, op.mask.is_some(), op.return_sequences);
+        gpu.dispatch(Kernel::CellBackwardBlock, &params, &block, block_groups(d));
+    }
+}
+
+/// The backward steps for units not a multiple of 4: the cell kernel, then
+/// dh for the step before, dz · Uᵀ, as a matrix product like any other.
+fn scalar_cell_backward(gpu: &mut Recorder, mask: &wgpu::Buffer, op: &LstmBackward<'_, GpuBuffer>) {
+    let d = op.dims;
+    let (g4, state) = (4 * d.units, d.batch * d.units);
+    let bufs = &op.buffers;
+    fill(gpu, &bufs.grad_hidden.buffer, state, 0.0);
     let cell = [
         (1, &bufs.gates.buffer),
         (4, &bufs.cells.buffer),
@@ -77,7 +120,6 @@ pub fn backward(gpu: &mut Recorder, placeholder: &wgpu::Buffer, op: LstmBackward
         (11, &bufs.grad_hidden_masked.buffer),
         (12, &bufs.grad_cell.buffer),
     ];
-    // dh for the step before, dz · Uᵀ, is a matrix product like any other.
     let to_hidden = MatmulSpec::new(d.batch, g4, d.units).transpose_b();
     let recurrent = (&op.weights.recurrent_kernel.buffer, 0);
     for step in (0..d.time).rev() {
@@ -86,6 +128,14 @@ pub fn backward(gpu: &mut Recorder, placeholder: &wgpu::Buffer, op: LstmBackward
         let step_gates = (&bufs.grad_gates.buffer, step * d.batch * g4);
         matmul::record(gpu, step_gates, recurrent, (&bufs.grad_hidden.buffer, 0), to_hidden);
     }
+}
+
+/// With every step's gate gradients known: the weight gradients, and the
+/// gradient of the input sequence.
+fn weight_and_input_gradients(gpu: &mut Recorder, op: LstmBackward<'_, GpuBuffer>) {
+    let d = op.dims;
+    let (g4, rows) = (4 * d.units, d.time * d.batch);
+    let bufs = op.buffers;
     let grad_gates = (&bufs.grad_gates.buffer, 0);
     if let Some(grads) = op.grads {
         let kernel = MatmulSpec::new(d.input, rows, g4).transpose_a();

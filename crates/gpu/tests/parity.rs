@@ -222,8 +222,9 @@ async fn regularization_clipping_and_optimizers() {
 }
 
 async fn lstm_forward_and_backward_through_time() {
-    // Odd sizes, and the degenerate batch 1 of one step.
-    let cases = [(5, 7, 6, 9), (1, 1, 3, 4), (3, 6, 5, 8)].map(|(batch, time, input, units)| LstmDims { batch, time, input, units });
+    // Odd sizes, the degenerate batch 1 of one step, and blocks of four
+    // examples × four units with a partial last block.
+    let cases = [(5, 7, 6, 9), (1, 1, 3, 4), (3, 6, 5, 8), (6, 4, 4, 12)].map(|(batch, time, input, units)| LstmDims { batch, time, input, units });
     for (d, (return_sequences, masked)) in
         cases.iter().flat_map(|&d| [(false, true), (true, false), (true, true)].map(|flags| (d, flags)))
     {
