@@ -1,6 +1,7 @@
-//! Native benchmark: `cargo run --release -p neuroglow-bench [-- --quick] [--only=NAME]`.
+//! Native benchmark: `cargo run --release -p neuroglow-bench [-- --quick] [--only=NAME] [--no-quad]`.
 //! Times every workload (or just NAME) on the CPU backend and, when wgpu
-//! finds an adapter, on the GPU backend.
+//! finds an adapter, on the GPU backend (`--no-quad`: without the quad
+//! matmul, to compare it with the plain vec4 kernel).
 
 use neuroglow_bench::{run, Timing, WORKLOADS};
 use neuroglow_core::{train::default_clock, Backend, CpuBackend};
@@ -10,8 +11,15 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let only = std::env::args().find_map(|a| a.strip_prefix("--only=").map(String::from));
     let (warmup, steps) = if quick { (1, 3) } else { (2, 10) };
-    let gpu_name = match pollster::block_on(GpuBackend::new()) {
-        Ok(gpu) => Some(gpu.name()),
+    let quad = !std::env::args().any(|a| a == "--no-quad");
+    let open_gpu = || {
+        pollster::block_on(GpuBackend::new()).map(|mut gpu| {
+            gpu.set_quad_matmul(quad);
+            gpu
+        })
+    };
+    let gpu_name = match open_gpu() {
+        Ok(gpu) => Some(format!("{} (quad matmul: {})", gpu.name(), if gpu.quad_matmul() { "on" } else { "off" })),
         Err(e) => {
             println!("GPU backend skipped: {e}");
             None
@@ -24,7 +32,7 @@ fn main() {
     for workload in WORKLOADS.iter().filter(|w| only.as_ref().is_none_or(|name| *name == w.name)) {
         report("cpu", pollster::block_on(run(workload, CpuBackend::new(), warmup, steps, default_clock)));
         if gpu_name.is_some() {
-            let gpu = pollster::block_on(GpuBackend::new()).expect("it opened above");
+            let gpu = open_gpu().expect("it opened above");
             report("gpu", pollster::block_on(run(workload, gpu, warmup, steps, default_clock)));
         }
     }

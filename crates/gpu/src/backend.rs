@@ -8,6 +8,7 @@ use neuroglow_core::{Activation, Backend, Error, LossKind};
 use crate::alloc::{Allocations, Allocator};
 use crate::device::{Failure, SharedDevice};
 use crate::kernels::Kernel;
+use crate::readback::{map_for_reading, MapFailure};
 use crate::recorder::Recorder;
 
 /// A flat f32 array in GPU memory.
@@ -49,6 +50,8 @@ impl std::error::Error for GpuUnavailable {}
 pub struct GpuBackend {
     gpu: Recorder,
     name: String,
+    /// Whether the device can run the quad matmul.
+    quads: bool,
     /// What went wrong on the device, reported at the next read.
     failure: Arc<Mutex<Failure>>,
     /// Bound where a kernel's optional input is absent.
@@ -68,16 +71,29 @@ impl GpuBackend {
     /// and shared with every other backend. Fails (never panics) when there
     /// is no GPU, so the caller can fall back to the CPU.
     pub async fn new() -> Result<Self, GpuUnavailable> {
-        let SharedDevice { device, queue, name, failure } = SharedDevice::get().await?;
-        let gpu = Recorder::new(device, queue);
+        let SharedDevice { device, queue, name, quads, failure } = SharedDevice::get().await?;
+        let gpu = Recorder::new(device, queue, quads);
         let storage = |len: usize| storage_buffer(&gpu.allocator, len);
         let (placeholder, row_stats, links, norm) = (storage(1).buffer, storage(0), storage(0), storage(1));
-        Ok(Self { gpu, name, failure, placeholder, row_stats, links, norm, staging: None })
+        Ok(Self { gpu, name, quads, failure, placeholder, row_stats, links, norm, staging: None })
     }
 
     /// The wgpu device, for callers that add their own work.
     pub fn device(&self) -> &wgpu::Device {
         &self.gpu.device
+    }
+
+    /// Whether large matrix products share their loads between the four
+    /// invocations of a quad (`matmul_quad.wgsl`): on where the device
+    /// offers subgroup operations and groups quads as the kernel assumes.
+    pub fn quad_matmul(&self) -> bool {
+        self.gpu.quad_matmul
+    }
+
+    /// Turns the quad matmul off, or back on where the device allows it:
+    /// for comparing the kernels.
+    pub fn set_quad_matmul(&mut self, on: bool) {
+        self.gpu.quad_matmul = on && self.quads;
     }
 
     /// GPU buffers created so far (none are created per training step).
@@ -153,27 +169,20 @@ impl Backend for GpuBackend {
         let staging = self.staging.clone().expect("made above");
         self.gpu.encoder().copy_buffer_to_buffer(&buffer.buffer, 0, &staging, 0, size);
         self.gpu.submit();
-        let (sender, receiver) = futures_channel::oneshot::channel();
-        staging.slice(..size).map_async(wgpu::MapMode::Read, move |result| {
-            let _ = sender.send(result);
-        });
-        // Natively someone has to drive the device; in the browser it runs on its own.
-        #[cfg(not(target_arch = "wasm32"))]
-        self.gpu
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Backend(format!("waiting for the GPU failed: {e}")))?;
-        let mapped = receiver.await.map_err(|_| Error::Backend("the GPU dropped a readback".into()))?;
-        if let Err(e) = mapped {
-            // Usually the device is gone; say so if its callback already has.
-            self.check_health()?;
-            let message = format!("reading GPU memory failed ({e}); the GPU device was probably lost");
-            // Natively the loss may not have been reported yet: make sure no
-            // other backend is handed this device.
-            if let Ok(mut failure) = self.failure.lock() {
-                failure.lost.get_or_insert(message.clone());
+        match map_for_reading(&self.gpu.device, staging.slice(..size)).await {
+            Ok(()) => {}
+            Err(MapFailure::Wait(message)) => return Err(Error::Backend(message)),
+            Err(MapFailure::Map(e)) => {
+                // Usually the device is gone; say so if its callback already has.
+                self.check_health()?;
+                let message = format!("reading GPU memory failed ({e}); the GPU device was probably lost");
+                // Natively the loss may not have been reported yet: make sure no
+                // other backend is handed this device.
+                if let Ok(mut failure) = self.failure.lock() {
+                    failure.lost.get_or_insert(message.clone());
+                }
+                return Err(Error::Backend(message));
             }
-            return Err(Error::Backend(message));
         }
         let values = {
             let view = staging

@@ -25,6 +25,8 @@ pub(crate) struct SharedDevice {
     pub queue: wgpu::Queue,
     /// The adapter's display name.
     pub name: String,
+    /// Whether the quad matmul runs here (see `quads.rs`).
+    pub quads: bool,
     pub failure: Arc<Mutex<Failure>>,
 }
 
@@ -77,8 +79,9 @@ fn unavailable(reason: &str, detail: impl ToString) -> GpuUnavailable {
     GpuUnavailable { reason: reason.into(), detail: detail.to_string() }
 }
 
-/// Opens the best adapter's device with WebGPU's default limits, and
-/// records errors and loss for the backends to report.
+/// Opens the best adapter's device with WebGPU's default limits (and
+/// subgroup operations, where offered), and records errors and loss for
+/// the backends to report.
 async fn open() -> Opened {
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
         backends: wgpu::Backends::all(),
@@ -91,12 +94,12 @@ async fn open() -> Opened {
         })
         .await
         .map_err(|e| unavailable("this browser or system offers no WebGPU adapter", e))?;
-    let (device, queue) = adapter
-        .request_device(&wgpu::DeviceDescriptor {
-            label: Some("neuroglow"),
-            required_limits: wgpu::Limits::default(),
-            ..Default::default()
-        })
+    let descriptor = wgpu::DeviceDescriptor {
+        label: Some("neuroglow"),
+        required_limits: wgpu::Limits::default(),
+        ..Default::default()
+    };
+    let (device, queue, subgroups) = crate::subgroups::request_device(&adapter, &descriptor)
         .await
         .map_err(|e| unavailable("the GPU refused to open a device", e))?;
     let failure = Arc::new(Mutex::new(Failure::default()));
@@ -112,8 +115,9 @@ async fn open() -> Opened {
             failure.lost.get_or_insert(format!("the GPU device was lost ({message}); training can go on on the CPU"));
         }
     });
+    let quads = subgroups && crate::quads::quads_are_consecutive(&device, &queue).await;
     let info = adapter.get_info();
     // Browsers keep the adapter's name to themselves.
     let name = if info.name.is_empty() { "WebGPU".to_string() } else { info.name };
-    Ok(SharedDevice { device, queue, name, failure })
+    Ok(SharedDevice { device, queue, name, quads, failure })
 }

@@ -2,18 +2,34 @@
 //! Pipelines are compiled on first use and kept for the backend's lifetime.
 
 /// The WGSL sources, each with the shared helpers of `common.wgsl` in front.
-mod source {
+pub(crate) mod source {
     macro_rules! shader {
-        ($file:literal) => {
-            concat!(
-                include_str!("../../../shaders/common.wgsl"),
-                "\n",
-                include_str!(concat!("../../../shaders/", $file))
-            )
+        ($($file:literal),+) => {
+            concat!(include_str!("../../../shaders/common.wgsl"), $("\n", include_str!(concat!("../../../shaders/", $file))),+)
         };
     }
+
+    /// Tint, the browser's WGSL compiler, wants subgroup operations
+    /// declared; naga, natively, refuses the declaration (it takes them
+    /// from the device's features instead).
+    #[cfg(target_arch = "wasm32")]
+    macro_rules! enable_subgroups {
+        () => {
+            "enable subgroups;\n"
+        };
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    macro_rules! enable_subgroups {
+        () => {
+            ""
+        };
+    }
+
     pub const MATMUL: &str = shader!("matmul.wgsl");
     pub const MATMUL_VEC4: &str = shader!("matmul_vec4.wgsl");
+    /// Uses the bindings and helpers of `matmul_vec4.wgsl`.
+    pub const MATMUL_QUAD: &str = concat!(enable_subgroups!(), shader!("matmul_vec4.wgsl", "matmul_quad.wgsl"));
+    pub const QUAD_PROBE: &str = concat!(enable_subgroups!(), include_str!("../../../shaders/quad_probe.wgsl"));
     pub const ACTIVATION: &str = shader!("activation.wgsl");
     pub const LAYOUT: &str = shader!("layout.wgsl");
     pub const EMBEDDING: &str = shader!("embedding.wgsl");
@@ -28,6 +44,7 @@ mod source {
 pub enum Kernel {
     Matmul,
     MatmulVec4,
+    MatmulQuad,
     BiasActivation,
     BiasSoftmax,
     ActivationBackward,
@@ -63,6 +80,7 @@ impl Kernel {
         match self {
             Matmul => (source::MATMUL, "matmul"),
             MatmulVec4 => (source::MATMUL_VEC4, "matmul_vec4"),
+            MatmulQuad => (source::MATMUL_QUAD, "matmul_quad"),
             BiasActivation => (source::ACTIVATION, "bias_activation"),
             BiasSoftmax => (source::ACTIVATION, "bias_softmax"),
             ActivationBackward => (source::ACTIVATION, "activation_backward"),

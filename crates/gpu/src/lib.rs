@@ -31,7 +31,10 @@ mod layout;
 mod lstm;
 mod matmul;
 mod params;
+mod quads;
+mod readback;
 mod recorder;
+mod subgroups;
 
 pub use alloc::Allocations;
 pub use backend::{GpuBackend, GpuBuffer, GpuUnavailable};

@@ -6,7 +6,8 @@ use crate::kernels::Kernel;
 use crate::recorder::Recorder;
 
 /// The side of the square tile of `c` one workgroup of each kernel computes:
-/// 8 × 8 invocations, each a 4 × 4 or 8 × 8 block.
+/// 64 invocations, each a 4 × 4 block (`matmul.wgsl`) or an 8 × 8 one
+/// (`matmul_vec4.wgsl`, `matmul_quad.wgsl`).
 const TILE: usize = 32;
 const TILE_VEC4: usize = 64;
 
@@ -28,13 +29,16 @@ pub fn record(gpu: &mut Recorder, a: Slice<'_>, b: Slice<'_>, c: Slice<'_>, spec
     let flags = spec.transpose_a as u32 | (spec.transpose_b as u32) << 1 | (spec.accumulate as u32) << 2;
     let params = [spec.m, spec.k, spec.n].map(|d| d as u32);
     let params = [params[0], params[1], params[2], flags, a.1 as u32, b.1 as u32, c.1 as u32];
-    let (kernel, tile) =
-        if fits_vec4(&spec, [a.1, b.1, c.1]) { (Kernel::MatmulVec4, TILE_VEC4) } else { (Kernel::Matmul, TILE) };
+    let (kernel, tile) = match fits_vec4(&spec, [a.1, b.1, c.1]) {
+        false => (Kernel::Matmul, TILE),
+        true if gpu.quad_matmul => (Kernel::MatmulQuad, TILE_VEC4),
+        true => (Kernel::MatmulVec4, TILE_VEC4),
+    };
     let groups = [spec.n.div_ceil(tile) as u32, spec.m.div_ceil(tile) as u32];
     gpu.dispatch(kernel, &params, &[(1, a.0), (2, b.0), (3, c.0)], groups);
 }
 
-/// Whether the product is large enough for `matmul_vec4.wgsl` and every row
+/// Whether the product is large enough for the vec4 kernels and every row
 /// it reads or writes is whole vec4s.
 fn fits_vec4(spec: &MatmulSpec, offsets: [usize; 3]) -> bool {
     let whole = |d: usize| d.is_multiple_of(4);

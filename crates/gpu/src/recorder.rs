@@ -14,15 +14,18 @@ pub struct Recorder {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub allocator: Allocator,
+    /// Whether large matrix products take `matmul_quad.wgsl`.
+    pub quad_matmul: bool,
     kernels: Kernels,
     params: ParamArena,
     encoder: Option<wgpu::CommandEncoder>,
 }
 
 impl Recorder {
-    pub fn new(device: wgpu::Device, queue: wgpu::Queue) -> Self {
+    pub fn new(device: wgpu::Device, queue: wgpu::Queue, quad_matmul: bool) -> Self {
         let allocator = Allocator::new(device.clone());
-        Self { device, queue, allocator, kernels: Kernels::default(), params: ParamArena::default(), encoder: None }
+        let (kernels, params) = (Kernels::default(), ParamArena::default());
+        Self { device, queue, allocator, quad_matmul, kernels, params, encoder: None }
     }
 
     pub fn encoder(&mut self) -> &mut wgpu::CommandEncoder {

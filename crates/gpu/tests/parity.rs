@@ -69,6 +69,7 @@ async fn run<B: Backend>(
 
 /// Runs the same operation on the CPU and the GPU and compares every buffer.
 async fn same_on_both(
+    mut gpu: GpuBackend,
     what: &str,
     inputs: &[Vec<f32>],
     outputs: &[usize],
@@ -77,7 +78,7 @@ async fn same_on_both(
     op_gpu: impl FnOnce(&mut GpuBackend, &mut [neuroglow_gpu::GpuBuffer]),
 ) {
     let expected = run(&mut CpuBackend::new(), inputs, outputs, op_cpu).await;
-    let found = run(&mut gpu().await, inputs, outputs, op_gpu).await;
+    let found = run(&mut gpu, inputs, outputs, op_gpu).await;
     for (i, (e, f)) in expected.iter().zip(&found).enumerate() {
         assert_close(&format!("{what}, buffer {i}"), e, f, tolerance);
     }
@@ -91,24 +92,38 @@ fn assert_close(what: &str, expected: &[f32], found: &[f32], tolerance: f32) {
 }
 
 /// Both backends run one generic operation; `$op` is a closure taking
-/// `(backend, buffers)` and is instantiated for each backend type.
+/// `(backend, buffers)` and is instantiated for each backend type. The GPU
+/// backend is a fresh one unless given with `on`.
 macro_rules! parity {
+    (on $gpu:expr; $what:expr, $inputs:expr, $outputs:expr, $tolerance:expr, |$b:ident, $bufs:ident| $body:block) => {
+        same_on_both($gpu, $what, &$inputs, &$outputs, $tolerance, |$b, $bufs| $body, |$b, $bufs| $body).await
+    };
     ($what:expr, $inputs:expr, $outputs:expr, $tolerance:expr, |$b:ident, $bufs:ident| $body:block) => {
-        same_on_both($what, &$inputs, &$outputs, $tolerance, |$b, $bufs| $body, |$b, $bufs| $body).await
+        parity!(on gpu().await; $what, $inputs, $outputs, $tolerance, |$b, $bufs| $body)
     };
 }
 
 tests! {
 async fn matmul_with_every_transpose_and_accumulation() {
-    for (m, k, n) in [(37, 70, 65), (1, 128, 512), (130, 3, 2)] {
-        for (ta, tb, acc) in [(false, false, false), (true, false, false), (false, true, true), (true, true, true)] {
-            let mut spec = MatmulSpec::new(m, k, n);
-            (spec.transpose_a, spec.transpose_b, spec.accumulate) = (ta, tb, acc);
-            let inputs = [random(m * k, 1), random(k * n, 2), random(m * n, 3)];
-            parity!(&format!("matmul {spec:?}"), inputs, [], 1e-4, |b, x| {
-                let [a, bm, c] = x else { unreachable!() };
-                b.matmul(a, bm, c, spec);
-            });
+    // General kernel: (37, 70, 65), (130, 3, 2), and (1, 128, 512) for too
+    // few outputs. Vec4 kernels (whole vec4 rows, 1,024 outputs or more):
+    // the rest, with partial 64 × 64 tiles and partial 16 × 16 quad squares.
+    let shapes = [(37, 70, 65), (1, 128, 512), (130, 3, 2), (36, 20, 44), (68, 12, 36), (132, 132, 72)];
+    // Where the device runs the quad matmul, the plain vec4 kernel as well.
+    let quad_settings = if gpu().await.quad_matmul() { vec![true, false] } else { vec![false] };
+    for quad in quad_settings {
+        for (m, k, n) in shapes {
+            for (ta, tb, acc) in [(false, false, false), (true, false, false), (false, true, true), (true, true, true)] {
+                let mut spec = MatmulSpec::new(m, k, n);
+                (spec.transpose_a, spec.transpose_b, spec.accumulate) = (ta, tb, acc);
+                let inputs = [random(m * k, 1), random(k * n, 2), random(m * n, 3)];
+                let mut gpu = gpu().await;
+                gpu.set_quad_matmul(quad);
+                parity!(on gpu; &format!("matmul {spec:?}, quad {quad}"), inputs, [], 1e-4, |b, x| {
+                    let [a, bm, c] = x else { unreachable!() };
+                    b.matmul(a, bm, c, spec);
+                });
+            }
         }
     }
 }
