@@ -11,11 +11,6 @@
 // on CPU emulations of WebGPU a load costs more than a multiply-add: this
 // runs large products about 1.5× faster on SwiftShader.
 
-// The 4 × 4 matrix whose column i is `part` of the quad's invocation i.
-fn quad_columns(part: vec4<f32>) -> mat4x4<f32> {
-    return mat4x4<f32>(quadBroadcast(part, 0u), quadBroadcast(part, 1u), quadBroadcast(part, 2u), quadBroadcast(part, 3u));
-}
-
 // Where a quad invocation finds its part of a 4 × 4 block of one operand.
 // For line r (a row of op(a) or a column of op(b)) and depth d, the part
 // of invocation `lane` is the vec4 at r * along + d * deep, where lane

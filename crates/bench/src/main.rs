@@ -1,7 +1,7 @@
 //! Native benchmark: `cargo run --release -p neuroglow-bench [-- --quick] [--only=NAME] [--no-quad]`.
 //! Times every workload (or just NAME) on the CPU backend and, when wgpu
 //! finds an adapter, on the GPU backend (`--no-quad`: without the quad
-//! matmul, to compare it with the plain vec4 kernel).
+//! kernels, to compare them with the plain ones).
 
 use neuroglow_bench::{run, Timing, WORKLOADS};
 use neuroglow_core::{train::default_clock, Backend, CpuBackend};
@@ -14,12 +14,12 @@ fn main() {
     let quad = !std::env::args().any(|a| a == "--no-quad");
     let open_gpu = || {
         pollster::block_on(GpuBackend::new()).map(|mut gpu| {
-            gpu.set_quad_matmul(quad);
+            gpu.set_quad_kernels(quad);
             gpu
         })
     };
     let gpu_name = match open_gpu() {
-        Ok(gpu) => Some(format!("{} (quad matmul: {})", gpu.name(), if gpu.quad_matmul() { "on" } else { "off" })),
+        Ok(gpu) => Some(format!("{} (quad kernels: {})", gpu.name(), if gpu.quad_kernels() { "on" } else { "off" })),
         Err(e) => {
             println!("GPU backend skipped: {e}");
             None

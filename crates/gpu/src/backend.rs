@@ -50,7 +50,7 @@ impl std::error::Error for GpuUnavailable {}
 pub struct GpuBackend {
     gpu: Recorder,
     name: String,
-    /// Whether the device can run the quad matmul.
+    /// Whether the device can run the quad kernels.
     quads: bool,
     /// What went wrong on the device, reported at the next read.
     failure: Arc<Mutex<Failure>>,
@@ -83,17 +83,18 @@ impl GpuBackend {
         &self.gpu.device
     }
 
-    /// Whether large matrix products share their loads between the four
-    /// invocations of a quad (`matmul_quad.wgsl`): on where the device
-    /// offers subgroup operations and groups quads as the kernel assumes.
-    pub fn quad_matmul(&self) -> bool {
-        self.gpu.quad_matmul
+    /// Whether large matrix products and LSTM steps share their loads
+    /// between the four invocations of a quad (`matmul_quad.wgsl`,
+    /// `lstm_quad.wgsl`): on where the device offers subgroup operations
+    /// and groups quads as the kernels assume.
+    pub fn quad_kernels(&self) -> bool {
+        self.gpu.quad_kernels
     }
 
-    /// Turns the quad matmul off, or back on where the device allows it:
+    /// Turns the quad kernels off, or back on where the device allows it:
     /// for comparing the kernels.
-    pub fn set_quad_matmul(&mut self, on: bool) {
-        self.gpu.quad_matmul = on && self.quads;
+    pub fn set_quad_kernels(&mut self, on: bool) {
+        self.gpu.quad_kernels = on && self.quads;
     }
 
     /// GPU buffers created so far (none are created per training step).

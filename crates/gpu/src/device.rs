@@ -25,7 +25,7 @@ pub(crate) struct SharedDevice {
     pub queue: wgpu::Queue,
     /// The adapter's display name.
     pub name: String,
-    /// Whether the quad matmul runs here (see `quads.rs`).
+    /// Whether the quad kernels run here (see `quads.rs`).
     pub quads: bool,
     pub failure: Arc<Mutex<Failure>>,
 }

@@ -25,10 +25,17 @@ pub(crate) mod source {
         };
     }
 
+    /// A kernel that exchanges numbers within quads: the subgroup
+    /// declaration, then `common.wgsl`, `quad_common.wgsl` and the files.
+    macro_rules! quad_shader {
+        ($($file:literal),+) => {
+            concat!(enable_subgroups!(), shader!("quad_common.wgsl", $($file),+))
+        };
+    }
+
     pub const MATMUL: &str = shader!("matmul.wgsl");
     pub const MATMUL_VEC4: &str = shader!("matmul_vec4.wgsl");
-    /// Uses the bindings and helpers of `matmul_vec4.wgsl`.
-    pub const MATMUL_QUAD: &str = concat!(enable_subgroups!(), shader!("matmul_vec4.wgsl", "matmul_quad.wgsl"));
+    pub const MATMUL_QUAD: &str = quad_shader!("matmul_vec4.wgsl", "matmul_quad.wgsl");
     pub const QUAD_PROBE: &str = concat!(enable_subgroups!(), include_str!("../../../shaders/quad_probe.wgsl"));
     pub const ACTIVATION: &str = shader!("activation.wgsl");
     pub const LAYOUT: &str = shader!("layout.wgsl");
@@ -37,6 +44,7 @@ pub(crate) mod source {
     pub const NORMS: &str = shader!("norms.wgsl");
     pub const LOSS: &str = shader!("loss.wgsl");
     pub const LSTM: &str = shader!("lstm.wgsl");
+    pub const LSTM_QUAD: &str = quad_shader!("lstm.wgsl", "lstm_quad.wgsl");
 }
 
 /// One compute entry point.
@@ -69,10 +77,12 @@ pub enum Kernel {
     CellForwardBlock,
     CellBackward,
     CellBackwardBlock,
+    CellForwardQuad,
+    CellBackwardQuad,
 }
 
 impl Kernel {
-    const COUNT: usize = Kernel::CellBackwardBlock as usize + 1;
+    const COUNT: usize = Kernel::CellBackwardQuad as usize + 1;
 
     /// The WGSL source and entry point.
     fn source(self) -> (&'static str, &'static str) {
@@ -105,6 +115,8 @@ impl Kernel {
             CellForwardBlock => (source::LSTM, "cell_forward_block"),
             CellBackward => (source::LSTM, "cell_backward"),
             CellBackwardBlock => (source::LSTM, "cell_backward_block"),
+            CellForwardQuad => (source::LSTM_QUAD, "cell_forward_quad"),
+            CellBackwardQuad => (source::LSTM_QUAD, "cell_backward_quad"),
         }
     }
 }

@@ -2,7 +2,8 @@
 //! backend (one large multiply for the input projections, then one fused
 //! cell dispatch per step; backward one dispatch per step too), all recorded
 //! into the step's command buffer. Units in multiples of 4 take the block
-//! kernels of `lstm.wgsl`; other sizes the scalar ones, with the recurrent
+//! kernels of `lstm.wgsl` (or of `lstm_quad.wgsl`, where the device runs
+//! quad kernels); other sizes the scalar ones, with the recurrent
 //! gradient of the backward pass as a separate matrix product.
 
 use neuroglow_core::backend::{LstmBackward, LstmDims, LstmForward, MatmulSpec};
@@ -16,10 +17,20 @@ use crate::recorder::Recorder;
 /// Invocations per workgroup of the block kernels.
 const BLOCK_WORKGROUP: usize = 64;
 
-/// Workgroups of the block kernels: one invocation per four examples × four units.
-fn block_groups(d: LstmDims) -> [u32; 2] {
-    let blocks = d.batch.div_ceil(4) * d.units / 4;
-    [blocks.div_ceil(BLOCK_WORKGROUP) as u32, 1]
+/// Batches from which the quad kernels pay: a quad covers sixteen examples,
+/// and below this most of its invocations would only help load.
+const MIN_QUAD_BATCH: usize = 9;
+
+/// The block kernels for a step, forward and backward, with their
+/// workgroups: one invocation per four examples × four units. The quad
+/// kernels group them sixteen examples to a quad (so batches round up to 16).
+fn block_kernels(gpu: &Recorder, d: LstmDims) -> (Kernel, Kernel, [u32; 2]) {
+    let (forward, backward, examples) = match gpu.quad_kernels && d.batch >= MIN_QUAD_BATCH {
+        true => (Kernel::CellForwardQuad, Kernel::CellBackwardQuad, d.batch.next_multiple_of(16)),
+        false => (Kernel::CellForwardBlock, Kernel::CellBackwardBlock, d.batch.next_multiple_of(4)),
+    };
+    let invocations = examples / 4 * d.units / 4;
+    (forward, backward, [invocations.div_ceil(BLOCK_WORKGROUP) as u32, 1])
 }
 
 /// The cell kernels' parameters for one step.
@@ -52,11 +63,12 @@ pub fn forward(gpu: &mut Recorder, placeholder: &wgpu::Buffer, op: LstmForward<'
         (mask, 6, 6),
         (&op.output.buffer, 7, 18),
     ];
+    let (block_forward, _, groups) = block_kernels(gpu, d);
     for step in 0..d.time {
         let params = step_params(d, step, op.mask.is_some(), op.return_sequences);
         if d.units.is_multiple_of(4) {
             let vectors = buffers.map(|(buffer, _, vector)| (vector, buffer));
-            gpu.dispatch(Kernel::CellForwardBlock, &params, &vectors, block_groups(d));
+            gpu.dispatch(block_forward, &params, &vectors, groups);
         } else {
             let scalars = buffers.map(|(buffer, scalar, _)| (scalar, buffer));
             gpu.run(Kernel::CellForward, &params, &scalars, state);
@@ -97,9 +109,10 @@ fn block_cell_backward(gpu: &mut Recorder, mask: &wgpu::Buffer, op: &LstmBackwar
         (21, &bufs.grad_hidden_masked.buffer),
         (22, &bufs.grad_cell.buffer),
     ];
+    let (_, block_backward, groups) = block_kernels(gpu, d);
     for step in (0..d.time).rev() {
         let params = step_params(d, step, op.mask.is_some(), op.return_sequences);
-        gpu.dispatch(Kernel::CellBackwardBlock, &params, &block, block_groups(d));
+        gpu.dispatch(block_backward, &params, &block, groups);
     }
 }
 

@@ -31,7 +31,7 @@ pub fn record(gpu: &mut Recorder, a: Slice<'_>, b: Slice<'_>, c: Slice<'_>, spec
     let params = [params[0], params[1], params[2], flags, a.1 as u32, b.1 as u32, c.1 as u32];
     let (kernel, tile) = match fits_vec4(&spec, [a.1, b.1, c.1]) {
         false => (Kernel::Matmul, TILE),
-        true if gpu.quad_matmul => (Kernel::MatmulQuad, TILE_VEC4),
+        true if gpu.quad_kernels => (Kernel::MatmulQuad, TILE_VEC4),
         true => (Kernel::MatmulVec4, TILE_VEC4),
     };
     let groups = [spec.n.div_ceil(tile) as u32, spec.m.div_ceil(tile) as u32];

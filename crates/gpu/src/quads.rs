@@ -1,5 +1,5 @@
-//! Whether a device may run the quad matmul (`matmul_quad.wgsl`), which
-//! relies on how invocations are grouped into quads: WebGPU leaves that to
+//! Whether a device may run the quad kernels (`matmul_quad.wgsl`,
+//! `lstm_quad.wgsl`), which rely on how invocations are grouped into quads: WebGPU leaves that to
 //! the implementation, so it is checked on the device, once, when it opens.
 
 use crate::kernels::source;
@@ -10,7 +10,7 @@ const GROUPS: usize = 2;
 const INVOCATIONS: usize = 64 * GROUPS;
 
 /// Whether `device`, opened with `Features::SUBGROUP`, forms quads as
-/// `matmul_quad.wgsl` assumes: runs `quad_probe.wgsl` and checks what each
+/// the quad kernels assume: runs `quad_probe.wgsl` and checks what each
 /// invocation saw. Anything going wrong, a compiler refusing the probe
 /// included, means no; the device stays usable for every other kernel.
 pub(crate) async fn quads_are_consecutive(device: &wgpu::Device, queue: &wgpu::Queue) -> bool {

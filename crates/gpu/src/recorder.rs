@@ -14,18 +14,19 @@ pub struct Recorder {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub allocator: Allocator,
-    /// Whether large matrix products take `matmul_quad.wgsl`.
-    pub quad_matmul: bool,
+    /// Whether the kernels that share loads within quads run
+    /// (`matmul_quad.wgsl`, `lstm_quad.wgsl`).
+    pub quad_kernels: bool,
     kernels: Kernels,
     params: ParamArena,
     encoder: Option<wgpu::CommandEncoder>,
 }
 
 impl Recorder {
-    pub fn new(device: wgpu::Device, queue: wgpu::Queue, quad_matmul: bool) -> Self {
+    pub fn new(device: wgpu::Device, queue: wgpu::Queue, quad_kernels: bool) -> Self {
         let allocator = Allocator::new(device.clone());
         let (kernels, params) = (Kernels::default(), ParamArena::default());
-        Self { device, queue, allocator, quad_matmul, kernels, params, encoder: None }
+        Self { device, queue, allocator, quad_kernels, kernels, params, encoder: None }
     }
 
     pub fn encoder(&mut self) -> &mut wgpu::CommandEncoder {

@@ -1,5 +1,5 @@
 //! Opening a device with subgroup operations where the adapter offers them
-//! (the quad matmul needs them; see `quads.rs` for the rest of its checks).
+//! (the quad kernels need them; see `quads.rs` for the rest of their checks).
 
 /// Opens `adapter`'s device as `descriptor` asks, plus subgroup operations
 /// where offered, and says whether it got them.

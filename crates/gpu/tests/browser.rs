@@ -26,9 +26,9 @@ async fn webgpu_trains_an_lstm_as_the_cpu_does() {
 /// The benchmark's speed on Chromium rests on this: its WebGPU offers
 /// subgroups, `enable subgroups;` reaches its compiler, and its quads are
 /// the invocations `matmul_quad.wgsl` assumes (the probe at device open).
-/// The parity suite then checks the quad matmul's results.
+/// The parity suite then checks the quad kernels' results.
 #[wasm_bindgen_test]
-async fn chromium_webgpu_runs_the_quad_matmul() {
+async fn chromium_webgpu_runs_the_quad_kernels() {
     let gpu = GpuBackend::new().await.expect("Chromium started with --enable-unsafe-webgpu offers an adapter");
-    assert!(gpu.quad_matmul(), "the quad probe failed on {}", gpu.name());
+    assert!(gpu.quad_kernels(), "the quad probe failed on {}", gpu.name());
 }

@@ -31,6 +31,16 @@ use neuroglow_core::rng::Rng;
 use neuroglow_core::{Activation, Backend, CpuBackend, LossKind};
 use neuroglow_gpu::GpuBackend;
 
+/// The kernels to check: where the device runs the quad kernels, the plain
+/// ones as well.
+async fn quad_settings() -> Vec<bool> {
+    if gpu().await.quad_kernels() {
+        vec![true, false]
+    } else {
+        vec![false]
+    }
+}
+
 async fn gpu() -> GpuBackend {
     GpuBackend::new()
         .await
@@ -69,7 +79,7 @@ async fn run<B: Backend>(
 
 /// Runs the same operation on the CPU and the GPU and compares every buffer.
 async fn same_on_both(
-    mut gpu: GpuBackend,
+    gpu: &mut GpuBackend,
     what: &str,
     inputs: &[Vec<f32>],
     outputs: &[usize],
@@ -78,7 +88,7 @@ async fn same_on_both(
     op_gpu: impl FnOnce(&mut GpuBackend, &mut [neuroglow_gpu::GpuBuffer]),
 ) {
     let expected = run(&mut CpuBackend::new(), inputs, outputs, op_cpu).await;
-    let found = run(&mut gpu, inputs, outputs, op_gpu).await;
+    let found = run(gpu, inputs, outputs, op_gpu).await;
     for (i, (e, f)) in expected.iter().zip(&found).enumerate() {
         assert_close(&format!("{what}, buffer {i}"), e, f, tolerance);
     }
@@ -93,13 +103,13 @@ fn assert_close(what: &str, expected: &[f32], found: &[f32], tolerance: f32) {
 
 /// Both backends run one generic operation; `$op` is a closure taking
 /// `(backend, buffers)` and is instantiated for each backend type. The GPU
-/// backend is a fresh one unless given with `on`.
+/// backend is a fresh one unless given with `on` (a `&mut GpuBackend`).
 macro_rules! parity {
     (on $gpu:expr; $what:expr, $inputs:expr, $outputs:expr, $tolerance:expr, |$b:ident, $bufs:ident| $body:block) => {
         same_on_both($gpu, $what, &$inputs, &$outputs, $tolerance, |$b, $bufs| $body, |$b, $bufs| $body).await
     };
     ($what:expr, $inputs:expr, $outputs:expr, $tolerance:expr, |$b:ident, $bufs:ident| $body:block) => {
-        parity!(on gpu().await; $what, $inputs, $outputs, $tolerance, |$b, $bufs| $body)
+        parity!(on &mut gpu().await; $what, $inputs, $outputs, $tolerance, |$b, $bufs| $body)
     };
 }
 
@@ -109,17 +119,16 @@ async fn matmul_with_every_transpose_and_accumulation() {
     // few outputs. Vec4 kernels (whole vec4 rows, 1,024 outputs or more):
     // the rest, with partial 64 × 64 tiles and partial 16 × 16 quad squares.
     let shapes = [(37, 70, 65), (1, 128, 512), (130, 3, 2), (36, 20, 44), (68, 12, 36), (132, 132, 72)];
-    // Where the device runs the quad matmul, the plain vec4 kernel as well.
-    let quad_settings = if gpu().await.quad_matmul() { vec![true, false] } else { vec![false] };
-    for quad in quad_settings {
+    for quad in quad_settings().await {
+        // One backend per kind of kernel: its pipelines are compiled once.
+        let mut gpu = gpu().await;
+        gpu.set_quad_kernels(quad);
         for (m, k, n) in shapes {
             for (ta, tb, acc) in [(false, false, false), (true, false, false), (false, true, true), (true, true, true)] {
                 let mut spec = MatmulSpec::new(m, k, n);
                 (spec.transpose_a, spec.transpose_b, spec.accumulate) = (ta, tb, acc);
                 let inputs = [random(m * k, 1), random(k * n, 2), random(m * n, 3)];
-                let mut gpu = gpu().await;
-                gpu.set_quad_matmul(quad);
-                parity!(on gpu; &format!("matmul {spec:?}, quad {quad}"), inputs, [], 1e-4, |b, x| {
+                parity!(on &mut gpu; &format!("matmul {spec:?}, quad {quad}"), inputs, [], 1e-4, |b, x| {
                     let [a, bm, c] = x else { unreachable!() };
                     b.matmul(a, bm, c, spec);
                 });
@@ -237,54 +246,60 @@ async fn regularization_clipping_and_optimizers() {
 }
 
 async fn lstm_forward_and_backward_through_time() {
-    // Odd sizes, the degenerate batch 1 of one step, and blocks of four
-    // examples × four units with a partial last block.
-    let cases = [(5, 7, 6, 9), (1, 1, 3, 4), (3, 6, 5, 8), (6, 4, 4, 12)].map(|(batch, time, input, units)| LstmDims { batch, time, input, units });
-    for (d, (return_sequences, masked)) in
-        cases.iter().flat_map(|&d| [(false, true), (true, false), (true, true)].map(|flags| (d, flags)))
-    {
-        let g4 = 4 * d.units;
-        let out_len = if return_sequences { d.batch * d.time * d.units } else { d.batch * d.units };
-        // Padding at the start of some sequences and in the middle of one.
-        let mask: Vec<f32> =
-            (0..d.batch * d.time).map(|i| (i % d.time >= i / d.time % 3 && i != 12) as u8 as f32).collect();
-        let inputs = [
-            random(d.batch * d.time * d.input, 19),
-            random(d.input * g4, 20),
-            random(d.units * g4, 21),
-            random(g4, 22),
-            mask,
-            random(out_len, 23),
-        ];
-        let outputs = [out_len, d.input * g4, d.units * g4, g4, d.batch * d.time * d.input];
-        let what = format!("lstm {d:?}, return_sequences {return_sequences}, masked {masked}");
-        parity!(&what, inputs, outputs, 1e-4, |b, x| {
-            let [input, kernel, recurrent, bias, mask, grad_output, output, gk, gr, gb, grad_input] = x else {
-                unreachable!()
-            };
-            let mut buffers = LstmBuffers::new(b, d);
-            let mask = masked.then_some(&*mask);
-            let weights = || LstmWeights { kernel: &*kernel, recurrent_kernel: &*recurrent, bias: &*bias };
-            b.lstm_forward(LstmForward {
-                dims: d,
-                return_sequences,
-                input,
+    // Odd sizes, the degenerate batch 1 of one step, blocks of four
+    // examples × four units with a partial last block, and quads of
+    // sixteen examples with a partial last quad.
+    let cases = [(5, 7, 6, 9), (1, 1, 3, 4), (3, 6, 5, 8), (6, 4, 4, 12), (18, 3, 4, 8)]
+        .map(|(batch, time, input, units)| LstmDims { batch, time, input, units });
+    let flags = [(false, true), (true, false), (true, true)];
+    for quad in quad_settings().await {
+        // One backend per kind of kernel: its pipelines are compiled once.
+        let mut gpu = gpu().await;
+        gpu.set_quad_kernels(quad);
+        for (d, (return_sequences, masked)) in cases.iter().flat_map(|&d| flags.map(|f| (d, f))) {
+            let g4 = 4 * d.units;
+            let out_len = if return_sequences { d.batch * d.time * d.units } else { d.batch * d.units };
+            // Padding at the start of some sequences and in the middle of one.
+            let mask: Vec<f32> =
+                (0..d.batch * d.time).map(|i| (i % d.time >= i / d.time % 3 && i != 12) as u8 as f32).collect();
+            let inputs = [
+                random(d.batch * d.time * d.input, 19),
+                random(d.input * g4, 20),
+                random(d.units * g4, 21),
+                random(g4, 22),
                 mask,
-                weights: weights(),
-                buffers: &mut buffers,
-                output,
+                random(out_len, 23),
+            ];
+            let outputs = [out_len, d.input * g4, d.units * g4, g4, d.batch * d.time * d.input];
+            let what = format!("lstm {d:?}, return_sequences {return_sequences}, masked {masked}, quad {quad}");
+            parity!(on &mut gpu; &what, inputs, outputs, 1e-4, |b, x| {
+                let [input, kernel, recurrent, bias, mask, grad_output, output, gk, gr, gb, grad_input] = x else {
+                    unreachable!()
+                };
+                let mut buffers = LstmBuffers::new(b, d);
+                let mask = masked.then_some(&*mask);
+                let weights = || LstmWeights { kernel: &*kernel, recurrent_kernel: &*recurrent, bias: &*bias };
+                b.lstm_forward(LstmForward {
+                    dims: d,
+                    return_sequences,
+                    input,
+                    mask,
+                    weights: weights(),
+                    buffers: &mut buffers,
+                    output,
+                });
+                b.lstm_backward(LstmBackward {
+                    dims: d,
+                    return_sequences,
+                    mask,
+                    weights: weights(),
+                    buffers: &mut buffers,
+                    grad_output,
+                    grad_input: Some(grad_input),
+                    grads: Some(LstmGrads { kernel: gk, recurrent_kernel: gr, bias: gb }),
+                });
             });
-            b.lstm_backward(LstmBackward {
-                dims: d,
-                return_sequences,
-                mask,
-                weights: weights(),
-                buffers: &mut buffers,
-                grad_output,
-                grad_input: Some(grad_input),
-                grads: Some(LstmGrads { kernel: gk, recurrent_kernel: gr, bias: gb }),
-            });
-        });
+        }
     }
 }
 }
