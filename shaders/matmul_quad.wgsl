@@ -79,10 +79,7 @@ fn matmul_quad(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocatio
     // lanes hold the other kind.
     let transpose_rows = !rows_walk.lane_moves_line;
     let transpose_cols = cols_walk.lane_moves_line;
-    var top_left = mat4x4<f32>();
-    var top_right = mat4x4<f32>();
-    var bottom_left = mat4x4<f32>();
-    var bottom_right = mat4x4<f32>();
+    var block = Block8(mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>());
     for (var d = 0u; d < p.k; d += 4u) {
         // Every invocation takes part in all eight exchanges, then keeps
         // the rows and columns of its quarter.
@@ -106,13 +103,7 @@ fn matmul_quad(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocatio
             left = transpose(left);
             right = transpose(right);
         }
-        top_left += left * top;
-        top_right += right * top;
-        bottom_left += left * bottom;
-        bottom_right += right * bottom;
+        block = add_product(block, top, bottom, left, right);
     }
-    store_block(row, col, top_left);
-    store_block(row, col + 4u, top_right);
-    store_block(row + 4u, col, bottom_left);
-    store_block(row + 4u, col + 4u, bottom_right);
+    store_block8(row, col, block);
 }

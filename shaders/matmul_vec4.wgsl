@@ -85,6 +85,34 @@ fn store_block(row: u32, col: u32, block: mat4x4<f32>) {
     store(row + 3u, col, block[3]);
 }
 
+// An 8 × 8 block of c as its four 4 × 4 quarters, each as `store_block`
+// takes it.
+struct Block8 {
+    top_left: mat4x4<f32>,
+    top_right: mat4x4<f32>,
+    bottom_left: mat4x4<f32>,
+    bottom_right: mat4x4<f32>,
+}
+
+// `block` plus four depths of the product, from op(a)'s eight rows (`top`,
+// `bottom`, as `a_block` lays them out) and op(b)'s eight columns (`left`,
+// `right`, as `b_block` does).
+fn add_product(block: Block8, top: mat4x4<f32>, bottom: mat4x4<f32>, left: mat4x4<f32>, right: mat4x4<f32>) -> Block8 {
+    return Block8(
+        block.top_left + left * top,
+        block.top_right + right * top,
+        block.bottom_left + left * bottom,
+        block.bottom_right + right * bottom,
+    );
+}
+
+fn store_block8(row: u32, col: u32, block: Block8) {
+    store_block(row, col, block.top_left);
+    store_block(row, col + 4u, block.top_right);
+    store_block(row + 4u, col, block.bottom_left);
+    store_block(row + 4u, col + 4u, block.bottom_right);
+}
+
 @compute @workgroup_size(8, 8)
 fn matmul_vec4(@builtin(global_invocation_id) id: vec3<u32>) {
     let row = id.y * 8u;
@@ -92,23 +120,9 @@ fn matmul_vec4(@builtin(global_invocation_id) id: vec3<u32>) {
     if (row >= p.m || col >= p.n) {
         return;
     }
-    // The four 4 × 4 quarters of the block, top-left first.
-    var top_left = mat4x4<f32>();
-    var top_right = mat4x4<f32>();
-    var bottom_left = mat4x4<f32>();
-    var bottom_right = mat4x4<f32>();
+    var block = Block8(mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>());
     for (var d = 0u; d < p.k; d += 4u) {
-        let top = a_block(row, d);
-        let bottom = a_block(row + 4u, d);
-        let left = b_block(d, col);
-        let right = b_block(d, col + 4u);
-        top_left += left * top;
-        top_right += right * top;
-        bottom_left += left * bottom;
-        bottom_right += right * bottom;
+        block = add_product(block, a_block(row, d), a_block(row + 4u, d), b_block(d, col), b_block(d, col + 4u));
     }
-    store_block(row, col, top_left);
-    store_block(row, col + 4u, top_right);
-    store_block(row + 4u, col, bottom_left);
-    store_block(row + 4u, col + 4u, bottom_right);
+    store_block8(row, col, block);
 }
