@@ -9,18 +9,7 @@
 // 1.75× slower on SwiftShader; 8 × 16 compiled three times slower for 20 %
 // more speed). GPUs lose nothing.
 
-struct Params {
-    m: u32,
-    k: u32,
-    n: u32,
-    // 1: transpose a, 2: transpose b, 4: accumulate into c.
-    flags: u32,
-    offset_a: u32,
-    offset_b: u32,
-    offset_c: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+// `p`, the product's shape and flags, comes from matmul_params.wgsl.
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;

@@ -33,9 +33,9 @@ pub(crate) mod source {
         };
     }
 
-    pub const MATMUL: &str = shader!("matmul.wgsl");
-    pub const MATMUL_VEC4: &str = shader!("matmul_vec4.wgsl");
-    pub const MATMUL_QUAD: &str = quad_shader!("matmul_vec4.wgsl", "matmul_quad.wgsl");
+    pub const MATMUL: &str = shader!("matmul_params.wgsl", "matmul.wgsl");
+    pub const MATMUL_VEC4: &str = shader!("matmul_params.wgsl", "matmul_vec4.wgsl");
+    pub const MATMUL_QUAD: &str = quad_shader!("matmul_params.wgsl", "matmul_vec4.wgsl", "matmul_quad.wgsl");
     pub const QUAD_PROBE: &str = concat!(enable_subgroups!(), include_str!("../../../shaders/quad_probe.wgsl"));
     pub const ACTIVATION: &str = shader!("activation.wgsl");
     pub const LAYOUT: &str = shader!("layout.wgsl");
