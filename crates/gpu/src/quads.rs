@@ -1,6 +1,7 @@
 //! Whether a device may run the quad kernels (`matmul_quad.wgsl`,
-//! `lstm_quad.wgsl`), which rely on how invocations are grouped into quads: WebGPU leaves that to
-//! the implementation, so it is checked on the device, once, when it opens.
+//! `lstm_quad.wgsl`), which rely on how invocations are grouped into quads:
+//! WebGPU leaves that to the implementation, so it is checked on the device,
+//! once, when it opens.
 
 use crate::kernels::source;
 use crate::readback::map_for_reading;

@@ -18,31 +18,32 @@ pub(crate) async fn request_device(
     #[cfg(target_arch = "wasm32")]
     {
         // wgpu asks the browser for the device right away, inside this
-        // call: the hook sees that request and no other.
-        let unhook = browser::add_subgroups_to_next_device_request();
+        // call: the hook sees that request and no other. A page where the
+        // hook cannot be set (a frozen prototype) opens the device without.
+        let unhook = browser::add_subgroups_to_next_device_request().ok();
         let pending = adapter.request_device(descriptor);
-        let added = unhook.call0(&wasm_bindgen::JsValue::NULL).ok().and_then(|added| added.as_bool());
+        let added = unhook.and_then(|unhook| unhook.call0(&wasm_bindgen::JsValue::NULL).ok());
         let (device, queue) = pending.await?;
-        Ok((device, queue, added == Some(true)))
+        Ok((device, queue, added.and_then(|added| added.as_bool()) == Some(true)))
     }
 }
 
 /// wgpu 30 does not pass WebGPU's `subgroups` feature on to the browser
-/// (gfx-rs/wgpu#10146, fixed upstream by gfx-rs/wgpu#10220 but not yet
-/// released), so the request is amended on its way: drop this module when
-/// wgpu's web backend maps `Features::SUBGROUP`.
+/// (gfx-rs/wgpu#10146; a fix is proposed in gfx-rs/wgpu#10220), so the
+/// request is amended on its way: drop this module when a wgpu release
+/// maps `Features::SUBGROUP` on the web.
 #[cfg(target_arch = "wasm32")]
 mod browser {
     use wasm_bindgen::prelude::wasm_bindgen;
 
     #[wasm_bindgen(inline_js = r#"
         export function addSubgroupsToNextDeviceRequest() {
-            const adapter = globalThis.GPUAdapter && GPUAdapter.prototype;
-            if (!adapter) return () => false;
-            const requestDevice = adapter.requestDevice;
+            const prototype = globalThis.GPUAdapter && GPUAdapter.prototype;
+            if (!prototype) return () => false;
+            const requestDevice = prototype.requestDevice;
             let added = false;
-            adapter.requestDevice = function (descriptor = {}) {
-                adapter.requestDevice = requestDevice;
+            prototype.requestDevice = function (descriptor = {}) {
+                prototype.requestDevice = requestDevice;
                 if (this.features.has('subgroups')) {
                     const features = [...(descriptor.requiredFeatures ?? []), 'subgroups'];
                     descriptor = { ...descriptor, requiredFeatures: features };
@@ -51,7 +52,7 @@ mod browser {
                 return requestDevice.call(this, descriptor);
             };
             return () => {
-                adapter.requestDevice = requestDevice;
+                prototype.requestDevice = requestDevice;
                 return added;
             };
         }
@@ -60,7 +61,7 @@ mod browser {
         /// Makes the next `GPUAdapter.requestDevice` call ask for
         /// `subgroups` when its adapter offers them. Returns the function
         /// that removes the hook and says whether the feature was added.
-        #[wasm_bindgen(js_name = addSubgroupsToNextDeviceRequest)]
-        pub fn add_subgroups_to_next_device_request() -> js_sys::Function;
+        #[wasm_bindgen(catch, js_name = addSubgroupsToNextDeviceRequest)]
+        pub fn add_subgroups_to_next_device_request() -> Result<js_sys::Function, wasm_bindgen::JsValue>;
     }
 }
