@@ -23,8 +23,9 @@ pub(crate) async fn request_device(
         let unhook = browser::add_subgroups_to_next_device_request().ok();
         let pending = adapter.request_device(descriptor);
         let added = unhook.and_then(|unhook| unhook.call0(&wasm_bindgen::JsValue::NULL).ok());
+        let added = added.and_then(|added| added.as_bool()) == Some(true);
         let (device, queue) = pending.await?;
-        Ok((device, queue, added.and_then(|added| added.as_bool()) == Some(true)))
+        Ok((device, queue, added))
     }
 }
 
