@@ -13,6 +13,8 @@ fn main() {
     let (warmup, steps) = if quick { (1, 3) } else { (2, 10) };
     let quad = !std::env::args().any(|a| a == "--no-quad");
     let open_gpu = || {
+        // Each workload's first step is timed cold, compiling every pipeline.
+        neuroglow_gpu::forget_compiled_kernels();
         pollster::block_on(GpuBackend::new()).map(|mut gpu| {
             gpu.set_quad_kernels(quad);
             gpu

@@ -71,8 +71,8 @@ impl GpuBackend {
     /// and shared with every other backend. Fails (never panics) when there
     /// is no GPU, so the caller can fall back to the CPU.
     pub async fn new() -> Result<Self, GpuUnavailable> {
-        let SharedDevice { device, queue, name, quads, failure } = SharedDevice::get().await?;
-        let gpu = Recorder::new(device, queue, quads);
+        let SharedDevice { device, queue, name, quads, kernels, failure } = SharedDevice::get().await?;
+        let gpu = Recorder::new(device, queue, kernels, quads);
         let storage = |len: usize| storage_buffer(&gpu.allocator, len);
         let (placeholder, row_stats, links, norm) = (storage(1).buffer, storage(0), storage(0), storage(1));
         Ok(Self { gpu, name, quads, failure, placeholder, row_stats, links, norm, staging: None })
@@ -95,6 +95,13 @@ impl GpuBackend {
     /// for comparing the kernels.
     pub fn set_quad_kernels(&mut self, on: bool) {
         self.gpu.quad_kernels = on && self.quads;
+    }
+
+    /// Pipelines compiled so far on this backend's device, by all the
+    /// backends that share it: a model trained a second time, or another of
+    /// the same kinds of layers, compiles none.
+    pub fn compiled_kernels(&self) -> usize {
+        self.gpu.kernels.count()
     }
 
     /// GPU buffers created so far (none are created per training step).

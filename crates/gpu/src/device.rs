@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use futures_channel::oneshot;
 
+use crate::kernels::Kernels;
 use crate::GpuUnavailable;
 
 /// The first device loss and the first validation error, if any.
@@ -27,6 +28,8 @@ pub(crate) struct SharedDevice {
     pub name: String,
     /// Whether the quad kernels run here (see `quads.rs`).
     pub quads: bool,
+    /// The pipelines compiled so far.
+    pub kernels: Kernels,
     pub failure: Arc<Mutex<Failure>>,
 }
 
@@ -75,6 +78,16 @@ impl SharedDevice {
     }
 }
 
+/// Lets the backends opened from now on compile their pipelines afresh, as
+/// on a page's first training run: for measuring that cold start.
+pub fn forget_compiled_kernels() {
+    CURRENT.with(|c| {
+        if let Some(device) = c.borrow_mut().as_mut() {
+            device.kernels = Kernels::default();
+        }
+    });
+}
+
 fn unavailable(reason: &str, detail: impl ToString) -> GpuUnavailable {
     GpuUnavailable { reason: reason.into(), detail: detail.to_string() }
 }
@@ -119,5 +132,5 @@ async fn open() -> Opened {
     let info = adapter.get_info();
     // Browsers keep the adapter's name to themselves.
     let name = if info.name.is_empty() { "WebGPU".to_string() } else { info.name };
-    Ok(SharedDevice { device, queue, name, quads, failure })
+    Ok(SharedDevice { device, queue, name, quads, kernels: Kernels::default(), failure })
 }

@@ -1,5 +1,9 @@
 //! Every compute kernel, with the WGSL file and entry point it comes from.
-//! Pipelines are compiled on first use and kept for the backend's lifetime.
+//! Pipelines are compiled on first use and kept with the device, so every
+//! backend on it (each model of a page, each training run) shares them.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// The WGSL sources, each with the shared helpers of `common.wgsl` in front.
 pub(crate) mod source {
@@ -121,46 +125,59 @@ impl Kernel {
     }
 }
 
-/// Compiled pipelines, built on first use.
-#[derive(Default)]
+/// The pipelines compiled on one device, built on first use. Clones share
+/// them: compiling takes from milliseconds to seconds per kernel (most of a
+/// model's first training step), so a model trained again, or a second
+/// model on the same page, compiles nothing.
+#[derive(Clone, Default)]
 pub struct Kernels {
+    compiled: Rc<RefCell<Compiled>>,
+}
+
+#[derive(Default)]
+struct Compiled {
     pipelines: Vec<Option<wgpu::ComputePipeline>>,
     modules: Vec<(&'static str, wgpu::ShaderModule)>,
 }
 
 impl Kernels {
-    pub fn pipeline(&mut self, device: &wgpu::Device, kernel: Kernel) -> &wgpu::ComputePipeline {
-        if self.pipelines.is_empty() {
-            self.pipelines.resize_with(Kernel::COUNT, || None);
+    pub fn pipeline(&self, device: &wgpu::Device, kernel: Kernel) -> wgpu::ComputePipeline {
+        let mut compiled = self.compiled.borrow_mut();
+        if compiled.pipelines.is_empty() {
+            compiled.pipelines.resize_with(Kernel::COUNT, || None);
+        }
+        if let Some(pipeline) = &compiled.pipelines[kernel as usize] {
+            return pipeline.clone();
         }
         let (source, entry) = kernel.source();
-        if self.pipelines[kernel as usize].is_none() {
-            let module = self.module(device, source).clone();
-            let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
-                layout: None,
-                module: &module,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
-            });
-            self.pipelines[kernel as usize] = Some(pipeline);
-        }
-        self.pipelines[kernel as usize].as_ref().expect("built above")
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: None,
+            module: &compiled.module(device, source),
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        compiled.pipelines[kernel as usize] = Some(pipeline.clone());
+        pipeline
     }
 
-    fn module(&mut self, device: &wgpu::Device, source: &'static str) -> &wgpu::ShaderModule {
-        let index = match self.modules.iter().position(|(s, _)| std::ptr::eq(*s, source)) {
-            Some(i) => i,
-            None => {
-                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: None,
-                    source: wgpu::ShaderSource::Wgsl(source.into()),
-                });
-                self.modules.push((source, module));
-                self.modules.len() - 1
-            }
-        };
-        &self.modules[index].1
+    /// How many pipelines have been compiled.
+    pub fn count(&self) -> usize {
+        self.compiled.borrow().pipelines.iter().flatten().count()
+    }
+}
+
+impl Compiled {
+    fn module(&mut self, device: &wgpu::Device, source: &'static str) -> wgpu::ShaderModule {
+        if let Some((_, module)) = self.modules.iter().find(|(s, _)| std::ptr::eq(*s, source)) {
+            return module.clone();
+        }
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: None,
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+        self.modules.push((source, module.clone()));
+        module
     }
 }

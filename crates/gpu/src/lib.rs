@@ -38,4 +38,5 @@ mod subgroups;
 
 pub use alloc::Allocations;
 pub use backend::{GpuBackend, GpuBuffer, GpuUnavailable};
+pub use device::forget_compiled_kernels;
 pub use fallback::{AutoModel, Engine};

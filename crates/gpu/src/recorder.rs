@@ -17,16 +17,16 @@ pub struct Recorder {
     /// Whether the kernels that share loads within quads run
     /// (`matmul_quad.wgsl`, `lstm_quad.wgsl`).
     pub quad_kernels: bool,
-    kernels: Kernels,
+    /// The device's compiled pipelines, shared with its other backends.
+    pub kernels: Kernels,
     params: ParamArena,
     encoder: Option<wgpu::CommandEncoder>,
 }
 
 impl Recorder {
-    pub fn new(device: wgpu::Device, queue: wgpu::Queue, quad_kernels: bool) -> Self {
+    pub fn new(device: wgpu::Device, queue: wgpu::Queue, kernels: Kernels, quad_kernels: bool) -> Self {
         let allocator = Allocator::new(device.clone());
-        let (kernels, params) = (Kernels::default(), ParamArena::default());
-        Self { device, queue, allocator, quad_kernels, kernels, params, encoder: None }
+        Self { device, queue, allocator, quad_kernels, kernels, params: ParamArena::default(), encoder: None }
     }
 
     pub fn encoder(&mut self) -> &mut wgpu::CommandEncoder {
@@ -46,7 +46,7 @@ impl Recorder {
 
     /// Runs a kernel on an explicit grid of workgroups.
     pub fn dispatch(&mut self, kernel: Kernel, params: &[u32], buffers: &[(u32, &wgpu::Buffer)], groups: [u32; 2]) {
-        let pipeline = self.kernels.pipeline(&self.device, kernel).clone();
+        let pipeline = self.kernels.pipeline(&self.device, kernel);
         let params = self.params.push(&self.allocator, params);
         let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::Buffer(params) }];
         entries.extend(

@@ -52,6 +52,24 @@ fn gpu_memory_stays_flat_over_many_steps() {
 }
 
 #[test]
+fn pipelines_are_compiled_once_per_device() {
+    let data = reference_data();
+    let options = FitOptions { epochs: 1, batch_size: 16, ..FitOptions::default() };
+    let train = |backend: GpuBackend| {
+        let mut model = Model::new(ModelSpec::from_json(REFERENCE_SPEC).unwrap(), backend).unwrap();
+        block_on(model.fit(&data, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap();
+        model.backend().compiled_kernels()
+    };
+    let first = train(gpu());
+    assert!(first > 0);
+    assert_eq!(train(gpu()), first, "training the same model on a second backend compiled pipelines again");
+    neuroglow_gpu::forget_compiled_kernels();
+    let cold = gpu();
+    assert_eq!(cold.compiled_kernels(), 0, "forgotten pipelines were handed out");
+    assert_eq!(train(cold), first);
+}
+
+#[test]
 fn a_lost_device_is_reported_at_the_next_read() {
     let mut backend = gpu();
     let buffer = backend.alloc(4);
