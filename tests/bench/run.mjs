@@ -31,7 +31,7 @@ const runs = [
 
 const fmt = (v, digits = 1) => (v === undefined ? '–' : v.toFixed(digits));
 console.log('Training step and inference in headless Chromium (WebGPU here is SwiftShader, a CPU emulation)');
-console.log(`${'workload'.padEnd(11)} ${'engine'.padEnd(17)} ${'first step ms'.padStart(14)} ${'step ms (med)'.padStart(14)} ${'steps'.padStart(6)} ${'inference ms'.padStart(13)}`);
+console.log(`${'workload'.padEnd(11)} ${'engine'.padEnd(17)} ${'first step ms'.padStart(14)} ${'step ms (med)'.padStart(14)} ${'steps'.padStart(6)} ${'recording ms'.padStart(13)} ${'inference ms'.padStart(13)}`);
 for (const name of workloads) {
   const results = {};
   for (const [engine, backend, run] of runs) {
@@ -46,7 +46,7 @@ for (const name of workloads) {
     if (r.error) {
       console.log(`${name.padEnd(11)} ${label.padEnd(17)} failed: ${r.error}`);
     } else {
-      console.log(`${name.padEnd(11)} ${label.padEnd(17)} ${fmt(r.first_step_ms).padStart(14)} ${fmt(r.step_ms, 2).padStart(14)} ${String(r.steps).padStart(6)} ${fmt(r.inference_ms, 2).padStart(13)}`);
+      console.log(`${name.padEnd(11)} ${label.padEnd(17)} ${fmt(r.first_step_ms).padStart(14)} ${fmt(r.step_ms, 2).padStart(14)} ${String(r.steps).padStart(6)} ${fmt(r.record_ms, 2).padStart(13)} ${fmt(r.inference_ms, 2).padStart(13)}`);
     }
   }
   const best = (labels) => Math.min(...labels.map((l) => results[l]?.step_ms ?? Infinity));

@@ -57,6 +57,10 @@ pub struct Timing {
     pub first_step_ms: f64,
     /// Median of the timed steps after warm-up.
     pub step_ms: f64,
+    /// Of those steps, the median time the host spent recording and
+    /// sending the step before waiting for it: on a GPU, the floor of a step
+    /// however fast the card (on the CPU backend, the whole step).
+    pub record_ms: f64,
     /// Median latency of predicting one example.
     pub inference_ms: f64,
     pub steps: usize,
@@ -68,6 +72,7 @@ impl Timing {
             "workload": self.workload,
             "first_step_ms": self.first_step_ms,
             "step_ms": self.step_ms,
+            "record_ms": self.record_ms,
             "inference_ms": self.inference_ms,
             "steps": self.steps,
         })
@@ -113,20 +118,24 @@ pub async fn run<B: Backend + 'static>(
     let spec = ModelSpec::from_json(workload.spec).map_err(|e| e.to_string())?;
     let mut model = Model::new(spec, backend).map_err(|e| e.to_string())?;
     let (x, y) = batch_data(&model, workload.batch);
-    let step = async |model: &mut Model<B>| -> Result<f64, String> {
+    // A step's total time, and how much of it came before the wait.
+    let step = async |model: &mut Model<B>| -> Result<(f64, f64), String> {
         let start = now_ms();
         model.train_on_batch(&x, &y, workload.batch);
+        let recorded = now_ms();
         // Reading a metric waits until the step has really finished.
         model.read_metrics().await.map_err(|e| e.to_string())?;
-        Ok(now_ms() - start)
+        Ok((now_ms() - start, recorded - start))
     };
-    let first_step_ms = step(&mut model).await?;
+    let (first_step_ms, _) = step(&mut model).await?;
     for _ in 0..warmup {
         step(&mut model).await?;
     }
-    let mut times = Vec::with_capacity(steps);
+    let (mut times, mut recording) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
     for _ in 0..steps {
-        times.push(step(&mut model).await?);
+        let (total, recorded) = step(&mut model).await?;
+        times.push(total);
+        recording.push(recorded);
     }
     let one = neuroglow_core::Tensor::new(
         std::iter::once(1).chain(model.input_shape().iter().copied()).collect(),
@@ -143,6 +152,7 @@ pub async fn run<B: Backend + 'static>(
         workload: workload.name,
         first_step_ms,
         step_ms: median(times),
+        record_ms: median(recording),
         inference_ms: median(latencies),
         steps,
     })

@@ -28,8 +28,8 @@ fn main() {
         }
     };
     println!(
-        "{:<12} {:<10} {:>14} {:>14} {:>16}",
-        "workload", "backend", "first step ms", "step ms (med)", "inference ms"
+        "{:<12} {:<10} {:>14} {:>14} {:>14} {:>16}",
+        "workload", "backend", "first step ms", "step ms (med)", "recording ms", "inference ms"
     );
     for workload in WORKLOADS.iter().filter(|w| only.as_ref().is_none_or(|name| *name == w.name)) {
         report("cpu", pollster::block_on(run(workload, CpuBackend::new(), warmup, steps, default_clock)));
@@ -46,8 +46,8 @@ fn main() {
 fn report(backend: &str, timing: Result<Timing, String>) {
     match timing {
         Ok(t) => println!(
-            "{:<12} {:<10} {:>14.2} {:>14.2} {:>16.3}",
-            t.workload, backend, t.first_step_ms, t.step_ms, t.inference_ms
+            "{:<12} {:<10} {:>14.2} {:>14.2} {:>14.2} {:>16.3}",
+            t.workload, backend, t.first_step_ms, t.step_ms, t.record_ms, t.inference_ms
         ),
         Err(e) => println!("{backend}: failed: {e}"),
     }
