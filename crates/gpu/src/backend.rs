@@ -109,6 +109,12 @@ impl GpuBackend {
         self.gpu.allocator.totals()
     }
 
+    /// Bind groups created so far: after the first, a training step
+    /// reuses its bind groups and creates none.
+    pub fn bind_groups_created(&self) -> usize {
+        self.gpu.bind_groups.created()
+    }
+
     fn check_health(&self) -> neuroglow_core::Result<()> {
         let failure = self.failure.lock().map_err(|_| Error::Backend("the GPU error handler panicked".into()))?;
         // A lost device explains the validation errors that follow it.

@@ -52,7 +52,7 @@ pub(crate) mod source {
 }
 
 /// One compute entry point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kernel {
     Matmul,
     MatmulVec4,

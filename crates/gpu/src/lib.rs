@@ -24,6 +24,7 @@
 
 mod alloc;
 mod backend;
+mod bind_groups;
 mod device;
 mod fallback;
 mod kernels;

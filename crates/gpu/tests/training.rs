@@ -46,9 +46,10 @@ fn gpu_memory_stays_flat_over_many_steps() {
     let data = reference_data();
     let options = |epochs| FitOptions { epochs, batch_size: 16, validation_split: 0.25, ..FitOptions::default() };
     block_on(model.fit(&data, None, &options(1), &mut |_| ControlFlow::Continue(()))).unwrap();
-    let warm = model.backend().allocations();
+    let (buffers, bind_groups) = (model.backend().allocations(), model.backend().bind_groups_created());
     block_on(model.fit(&data, None, &options(40), &mut |_| ControlFlow::Continue(()))).unwrap();
-    assert_eq!(model.backend().allocations(), warm, "120 more training steps created GPU buffers");
+    assert_eq!(model.backend().allocations(), buffers, "120 more training steps created GPU buffers");
+    assert_eq!(model.backend().bind_groups_created(), bind_groups, "120 more training steps created bind groups");
 }
 
 #[test]
