@@ -109,6 +109,50 @@ describe('model views without WebGPU', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('pausing one view\'s training leaves another view free to train', async () => {
+    const { page, errors } = await openPage(context, '/#text');
+    await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
+    await page.click('.sentiment summary');
+    await page.fill('#sentiment-lines', LABELLED);
+    await page.getByLabel('Epochs').first().fill('100');
+    await page.getByLabel('Epochs').first().blur();
+    await page.click('#sentiment-train');
+    const classifier = page.locator('.sentiment .training');
+    await page.locator('.sentiment .training:not([data-epochs="0"])').waitFor();
+    await classifier.getByRole('button', { name: 'Pause' }).click();
+    await classifier.getByRole('button', { name: 'Resume' }).waitFor();
+    const progressOf = () => classifier.locator('progress').evaluate((p) => p.value);
+    const pausedAt = await progressOf();
+
+    // The generator trains to the end while the classifier stays paused.
+    await page.click('nav a[href="#generate"]');
+    await page.waitForSelector('#generator-run:not([disabled])');
+    await page.click('text=Fine-tune on your own text');
+    await page.fill('#generator-own-text', 'Now is the winter of our discontent made glorious summer. '.repeat(3));
+    const epochs = page.locator('.generator').getByLabel('Epochs');
+    await epochs.fill('1');
+    await epochs.blur();
+    await page.click('#generator-train');
+    await page.locator('.generator .training[data-state="idle"][data-epochs="1"]').waitFor({ timeout: 120_000 });
+    assert.equal(await progressOf(), pausedAt);
+    assert.equal(await classifier.getAttribute('data-state'), 'running');
+
+    await page.click('nav a[href="#text"]');
+    await classifier.getByRole('button', { name: 'Resume' }).click();
+    await page.waitForFunction((at) => document.querySelector('.sentiment .training progress').value > at, pausedAt);
+    await classifier.getByRole('button', { name: 'Stop' }).click();
+    await page.locator('.sentiment .training[data-state="idle"]').waitFor();
+
+    // Both fine-tuned models were saved; the tests after this one want the pretrained ones.
+    await page.click('nav a[href="#models"]');
+    for (const name of ['sentiment-lstm', 'shakespeare-char']) {
+      const card = page.locator(`.card[data-model="${name}"]`);
+      await card.getByRole('button', { name: 'Reset to pretrained' }).click();
+      await card.locator('.origin[data-own="false"]').waitFor();
+    }
+    assert.deepEqual(errors, []);
+  });
+
   test('the generator streams Shakespeare-like text, the same for the same seed', async () => {
     const { page, errors } = await openPage(context, '/#generate');
     const run = async () => {

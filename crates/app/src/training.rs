@@ -6,12 +6,11 @@
 //! weights at the end — also when training stops early or its loss turns
 //! NaN (the engine then keeps the last good epoch), so no finished work is lost.
 
-use std::cell::Cell;
 use std::ops::ControlFlow;
 
 use leptos::prelude::*;
 use neuroglow_core::data::Dataset;
-use neuroglow_core::train::{keras_fields, per_step_label};
+use neuroglow_core::train::{keras_fields, per_step_label, Pause};
 use neuroglow_core::{CpuBackend, EpochLog, Error, FitOptions, Metrics, Model, Progress, Tensor};
 
 use neuroglow_gpu::AutoModel;
@@ -20,19 +19,16 @@ use crate::backend::BackendState;
 use crate::chart::LossChart;
 use crate::runtime::{now_ms, yield_to_browser};
 
-thread_local! {
-    /// Set while the user has paused training; the training loop waits at
-    /// its next pause point.
-    static PAUSED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Where training lets the page run, and where it waits while paused.
-fn pause_point() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
-    Box::pin(async {
-        yield_to_browser().await;
-        while PAUSED.with(Cell::get) {
-            crate::runtime::sleep_ms(100).await;
-        }
+/// Where training lets the page run, and where it waits while `paused` is
+/// set (each view's training has its own Pause button).
+fn pause_point(paused: RwSignal<bool>) -> Pause {
+    Pause::new(move || {
+        Box::pin(async move {
+            yield_to_browser().await;
+            while paused.try_get_untracked().unwrap_or(false) {
+                crate::runtime::sleep_ms(100).await;
+            }
+        })
     })
 }
 
@@ -118,7 +114,7 @@ impl TrainingMonitor {
             epochs,
             batch_size,
             clock: now_ms,
-            pause: Some(pause_point),
+            pause: Some(pause_point(self.paused)),
             // Each read of the metrics waits for the GPU: not every batch.
             readback_every: 8,
             ..FitOptions::default()
@@ -130,7 +126,6 @@ impl TrainingMonitor {
         let weights = engine.weights().await;
         self.running.set(false);
         self.paused.set(false);
-        PAUSED.with(|p| p.set(false));
         let problem = match result {
             Ok(_) => None,
             Err(Error::NonFiniteLoss { epoch, .. }) => Some(format!(
@@ -174,9 +169,7 @@ impl TrainingMonitor {
     }
 
     fn toggle_pause(&self) {
-        let paused = !self.paused.get_untracked();
-        PAUSED.with(|p| p.set(paused));
-        self.paused.set(paused);
+        self.paused.update(|paused| *paused = !*paused);
     }
 
     fn request_stop(&self) {

@@ -1,7 +1,10 @@
 //! The training loop: epochs of shuffled mini-batches, validation, progress
 //! reporting and per-epoch history, in the style of Keras's `fit`.
 
+use std::future::Future;
 use std::ops::ControlFlow;
+use std::pin::Pin;
+use std::rc::Rc;
 
 use crate::backend::{metric_slot, Backend};
 use crate::data::Dataset;
@@ -52,8 +55,27 @@ pub struct FitOptions {
     pub pause: Option<Pause>,
 }
 
-/// A future the training loop awaits so that other work can run.
-pub type Pause = fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+/// What the training loop awaits so that other work can run: a closure, so
+/// that each caller waits on its own state (in the page, each view on its
+/// own Pause button).
+#[derive(Clone)]
+pub struct Pause(Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>);
+
+impl Pause {
+    pub fn new(pause: impl Fn() -> Pin<Box<dyn Future<Output = ()>>> + 'static) -> Self {
+        Self(Rc::new(pause))
+    }
+
+    async fn wait(&self) {
+        (self.0)().await
+    }
+}
+
+impl std::fmt::Debug for Pause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pause")
+    }
+}
 
 /// How long training may run before it calls [`FitOptions::pause`]: well
 /// under the 50 ms that browsers count as a long task.
@@ -229,9 +251,9 @@ impl<B: Backend + 'static> Model<B> {
                     history.stopped = true;
                     break;
                 }
-                if let Some(pause) = options.pause {
+                if let Some(pause) = &options.pause {
                     if (options.clock)() - paused_at >= PAUSE_EVERY_MS {
-                        pause().await;
+                        pause.wait().await;
                         paused_at = (options.clock)();
                     }
                 }

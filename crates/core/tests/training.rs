@@ -5,6 +5,7 @@ mod common;
 use std::ops::ControlFlow;
 
 use common::{block, model, needle_sequences};
+use neuroglow_core::train::Pause;
 use neuroglow_core::{data::synthetic, CpuBackend, Error, FitOptions, History, Model, Progress};
 
 fn fit(m: &mut Model<CpuBackend>, data: &neuroglow_core::data::Dataset, epochs: usize, batch_size: usize) -> History {
@@ -188,16 +189,18 @@ fn ticking_clock() -> f64 {
     TICKS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) as f64 * 10.0
 }
 
-fn counting_pause() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
-    PAUSES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    Box::pin(async {})
+fn counting_pause() -> Pause {
+    Pause::new(|| {
+        PAUSES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async {})
+    })
 }
 
 #[test]
 fn training_pauses_for_the_page_without_changing_a_number() {
     let data = synthetic::circle(200, 0.05, 1);
     let options = FitOptions { epochs: 2, batch_size: 10, clock: ticking_clock, ..FitOptions::default() };
-    let pausing = FitOptions { pause: Some(counting_pause), ..options.clone() };
+    let pausing = FitOptions { pause: Some(counting_pause()), ..options.clone() };
     let (mut plain, mut paused) = (model(CIRCLE_MLP), model(CIRCLE_MLP));
     let a = block(plain.fit(&data, None, &options, &mut |_| ControlFlow::Continue(()))).unwrap();
     let b = block(paused.fit(&data, None, &pausing, &mut |_| ControlFlow::Continue(()))).unwrap();
