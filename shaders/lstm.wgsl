@@ -41,6 +41,54 @@ fn is_masked(row: u32) -> bool {
     return p.has_mask != 0u && mask[row * p.time + p.step] == 0.0;
 }
 
+// Four units' gates (pre-activations, activations or gradients).
+struct Gates4 {
+    i: vec4<f32>,
+    f: vec4<f32>,
+    g: vec4<f32>,
+    o: vec4<f32>,
+}
+
+fn sigmoid4(x: vec4<f32>) -> vec4<f32> {
+    return vec4<f32>(sigmoid(x.x), sigmoid(x.y), sigmoid(x.z), sigmoid(x.w));
+}
+
+fn tanh4(x: vec4<f32>) -> vec4<f32> {
+    return vec4<f32>(tanh_stable(x.x), tanh_stable(x.y), tanh_stable(x.z), tanh_stable(x.w));
+}
+
+// One step of four units: the activated gates and the new state.
+struct CellStep {
+    gates: Gates4,
+    c: vec4<f32>,
+    h: vec4<f32>,
+}
+
+fn cell_step(z: Gates4, c_prev: vec4<f32>) -> CellStep {
+    let gates = Gates4(sigmoid4(z.i), sigmoid4(z.f), tanh4(z.g), sigmoid4(z.o));
+    let c = gates.f * c_prev + gates.i * gates.g;
+    return CellStep(gates, c, gates.o * tanh4(c));
+}
+
+// The same step backward: the gate pre-activation gradients, and the
+// gradient of c_{t-1}, given dh_t and the cell gradient from step t + 1.
+struct CellStepGradients {
+    gates: Gates4,
+    c_prev: vec4<f32>,
+}
+
+fn cell_step_backward(a: Gates4, c_prev: vec4<f32>, c: vec4<f32>, dh: vec4<f32>, dc_next: vec4<f32>) -> CellStepGradients {
+    let tanh_c = tanh4(c);
+    let dc = dc_next + dh * a.o * (1.0 - tanh_c * tanh_c);
+    let dz = Gates4(
+        dc * a.g * a.i * (1.0 - a.i),
+        dc * c_prev * a.f * (1.0 - a.f),
+        dc * a.i * (1.0 - a.g * a.g),
+        dh * tanh_c * a.o * (1.0 - a.o),
+    );
+    return CellStepGradients(dz, dc * a.f);
+}
+
 @compute @workgroup_size(256)
 fn cell_forward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let s = flat_index(id, groups);
@@ -66,17 +114,17 @@ fn cell_forward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workg
         zg += h * recurrent[w + 2u * u];
         zo += h * recurrent[w + 3u * u];
     }
-    let i = sigmoid(zi + bias[j]);
-    let f = sigmoid(zf + bias[u + j]);
-    let g = tanh_stable(zg + bias[2u * u + j]);
-    let o = sigmoid(zo + bias[3u * u + j]);
-    gates[z + j] = i;
-    gates[z + u + j] = f;
-    gates[z + 2u * u + j] = g;
-    gates[z + 3u * u + j] = o;
+    // The cell's arithmetic is written once, for four units (see cell_step);
+    // here it runs on one, in the vectors' first lane.
+    let z4 = Gates4(vec4(zi + bias[j]), vec4(zf + bias[u + j]), vec4(zg + bias[2u * u + j]), vec4(zo + bias[3u * u + j]));
     let c_prev = cells[p.step * state + s];
-    var c = f * c_prev + i * g;
-    var h = o * tanh_stable(c);
+    let next = cell_step(z4, vec4(c_prev));
+    gates[z + j] = next.gates.i.x;
+    gates[z + u + j] = next.gates.f.x;
+    gates[z + 2u * u + j] = next.gates.g.x;
+    gates[z + 3u * u + j] = next.gates.o.x;
+    var c = next.c.x;
+    var h = next.h.x;
     if (is_masked(row)) {
         // A padding step carries the state through unchanged.
         c = c_prev;
@@ -128,14 +176,6 @@ fn block_rows(row: u32) -> vec4<u32> {
     return min(vec4<u32>(row) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.batch - 1u));
 }
 
-// Four units' pre-activations (or gradients) of the four gates.
-struct Gates4 {
-    i: vec4<f32>,
-    f: vec4<f32>,
-    g: vec4<f32>,
-    o: vec4<f32>,
-}
-
 // h_{t-1}·U for a block, one matrix per gate whose column i is example row + i.
 struct GateBlock {
     i: mat4x4<f32>,
@@ -152,14 +192,6 @@ fn recurrent_block(at: u32) -> mat4x4<f32> {
     return mat4x4<f32>(recurrent4[at], recurrent4[at + u], recurrent4[at + 2u * u], recurrent4[at + 3u * u]);
 }
 
-fn sigmoid4(x: vec4<f32>) -> vec4<f32> {
-    return vec4<f32>(sigmoid(x.x), sigmoid(x.y), sigmoid(x.z), sigmoid(x.w));
-}
-
-fn tanh4(x: vec4<f32>) -> vec4<f32> {
-    return vec4<f32>(tanh_stable(x.x), tanh_stable(x.y), tanh_stable(x.z), tanh_stable(x.w));
-}
-
 // The rest of cell_forward for four units of one example, given h_{t-1}·U.
 fn forward_units(row: u32, unit4: u32, recurrent_part: Gates4) {
     if (row >= p.batch) {
@@ -169,17 +201,20 @@ fn forward_units(row: u32, unit4: u32, recurrent_part: Gates4) {
     let state4 = p.batch * u4;
     let s = row * u4 + unit4;
     let z = gate_row(row) / 4u + unit4;
-    let i = sigmoid4(gates4[z] + recurrent_part.i + bias4[unit4]);
-    let f = sigmoid4(gates4[z + u4] + recurrent_part.f + bias4[u4 + unit4]);
-    let g = tanh4(gates4[z + 2u * u4] + recurrent_part.g + bias4[2u * u4 + unit4]);
-    let o = sigmoid4(gates4[z + 3u * u4] + recurrent_part.o + bias4[3u * u4 + unit4]);
-    gates4[z] = i;
-    gates4[z + u4] = f;
-    gates4[z + 2u * u4] = g;
-    gates4[z + 3u * u4] = o;
+    let z4 = Gates4(
+        gates4[z] + recurrent_part.i + bias4[unit4],
+        gates4[z + u4] + recurrent_part.f + bias4[u4 + unit4],
+        gates4[z + 2u * u4] + recurrent_part.g + bias4[2u * u4 + unit4],
+        gates4[z + 3u * u4] + recurrent_part.o + bias4[3u * u4 + unit4],
+    );
     let c_prev = cells4[p.step * state4 + s];
-    var c = f * c_prev + i * g;
-    var h = o * tanh4(c);
+    let next = cell_step(z4, c_prev);
+    gates4[z] = next.gates.i;
+    gates4[z + u4] = next.gates.f;
+    gates4[z + 2u * u4] = next.gates.g;
+    gates4[z + 3u * u4] = next.gates.o;
+    var c = next.c;
+    var h = next.h;
     if (is_masked(row)) {
         c = c_prev;
         h = hidden4[p.step * state4 + s];
@@ -241,18 +276,14 @@ fn backward_units(row: u32, unit4: u32, recurrent_part: vec4<f32>) {
         return;
     }
     grad_hidden_masked4[s] = vec4<f32>(0.0);
-    let i = gates4[z];
-    let f = gates4[z + u4];
-    let g = gates4[z + 2u * u4];
-    let o = gates4[z + 3u * u4];
+    let activated = Gates4(gates4[z], gates4[z + u4], gates4[z + 2u * u4], gates4[z + 3u * u4]);
     let c_prev = cells4[p.step * state4 + s];
-    let tanh_c = tanh4(cells4[(p.step + 1u) * state4 + s]);
-    let dc = grad_cell4[s] + dh * o * (1.0 - tanh_c * tanh_c);
-    grad_gates4[z] = dc * g * i * (1.0 - i);
-    grad_gates4[z + u4] = dc * c_prev * f * (1.0 - f);
-    grad_gates4[z + 2u * u4] = dc * i * (1.0 - g * g);
-    grad_gates4[z + 3u * u4] = dh * tanh_c * o * (1.0 - o);
-    grad_cell4[s] = dc * f;
+    let back = cell_step_backward(activated, c_prev, cells4[(p.step + 1u) * state4 + s], dh, grad_cell4[s]);
+    grad_gates4[z] = back.gates.i;
+    grad_gates4[z + u4] = back.gates.f;
+    grad_gates4[z + 2u * u4] = back.gates.g;
+    grad_gates4[z + 3u * u4] = back.gates.o;
+    grad_cell4[s] = back.c_prev;
 }
 
 // cell_backward for a block of four examples × four units, with the
@@ -313,16 +344,13 @@ fn cell_backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_work
         return;
     }
     grad_hidden_masked[s] = 0.0;
-    let i = gates[z + j];
-    let f = gates[z + u + j];
-    let g = gates[z + 2u * u + j];
-    let o = gates[z + 3u * u + j];
+    // As in cell_forward, the arithmetic of four units run on one.
+    let activated = Gates4(vec4(gates[z + j]), vec4(gates[z + u + j]), vec4(gates[z + 2u * u + j]), vec4(gates[z + 3u * u + j]));
     let c_prev = cells[p.step * state + s];
-    let tanh_c = tanh_stable(cells[(p.step + 1u) * state + s]);
-    let dc = grad_cell[s] + dh * o * (1.0 - tanh_c * tanh_c);
-    grad_gates[z + j] = dc * g * i * (1.0 - i);
-    grad_gates[z + u + j] = dc * c_prev * f * (1.0 - f);
-    grad_gates[z + 2u * u + j] = dc * i * (1.0 - g * g);
-    grad_gates[z + 3u * u + j] = dh * tanh_c * o * (1.0 - o);
-    grad_cell[s] = dc * f;
+    let back = cell_step_backward(activated, vec4(c_prev), vec4(cells[(p.step + 1u) * state + s]), vec4(dh), vec4(grad_cell[s]));
+    grad_gates[z + j] = back.gates.i.x;
+    grad_gates[z + u + j] = back.gates.f.x;
+    grad_gates[z + 2u * u + j] = back.gates.g.x;
+    grad_gates[z + 3u * u + j] = back.gates.o.x;
+    grad_cell[s] = back.c_prev.x;
 }
