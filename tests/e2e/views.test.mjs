@@ -122,7 +122,12 @@ describe('model views without WebGPU', () => {
     await classifier.getByRole('button', { name: 'Pause' }).click();
     await classifier.getByRole('button', { name: 'Resume' }).waitFor();
     const progressOf = () => classifier.locator('progress').evaluate((p) => p.value);
-    const pausedAt = await progressOf();
+    // Training stops at its next pause point, a batch or so later: wait until the bar holds still.
+    let pausedAt = await progressOf();
+    for (let before = -1; before !== pausedAt; pausedAt = await progressOf()) {
+      before = pausedAt;
+      await page.waitForTimeout(500);
+    }
 
     // The generator trains to the end while the classifier stays paused.
     await page.click('nav a[href="#generate"]');

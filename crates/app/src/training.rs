@@ -22,13 +22,11 @@ use crate::runtime::{now_ms, yield_to_browser};
 /// Where training lets the page run, and where it waits while `paused` is
 /// set (each view's training has its own Pause button).
 fn pause_point(paused: RwSignal<bool>) -> Pause {
-    Pause::new(move || {
-        Box::pin(async move {
-            yield_to_browser().await;
-            while paused.try_get_untracked().unwrap_or(false) {
-                crate::runtime::sleep_ms(100).await;
-            }
-        })
+    Pause::new(move || async move {
+        yield_to_browser().await;
+        while paused.try_get_untracked().unwrap_or(false) {
+            crate::runtime::sleep_ms(100).await;
+        }
     })
 }
 

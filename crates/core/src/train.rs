@@ -62,8 +62,9 @@ pub struct FitOptions {
 pub struct Pause(Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>);
 
 impl Pause {
-    pub fn new(pause: impl Fn() -> Pin<Box<dyn Future<Output = ()>>> + 'static) -> Self {
-        Self(Rc::new(pause))
+    /// `pause` makes the future to await each time, e.g. `|| yield_to_browser()`.
+    pub fn new<F: Future<Output = ()> + 'static>(pause: impl Fn() -> F + 'static) -> Self {
+        Self(Rc::new(move || Box::pin(pause())))
     }
 
     async fn wait(&self) {

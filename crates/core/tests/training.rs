@@ -190,9 +190,8 @@ fn ticking_clock() -> f64 {
 }
 
 fn counting_pause() -> Pause {
-    Pause::new(|| {
+    Pause::new(|| async {
         PAUSES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Box::pin(async {})
     })
 }
 
