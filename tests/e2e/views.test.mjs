@@ -32,6 +32,18 @@ async function typeSentence(page, text) {
   return Number(await probability(page));
 }
 
+// Opens the text classifier with its fine-tuning form filled in.
+async function openClassifierFineTuning(context, epochs) {
+  const opened = await openPage(context, '/#text');
+  const { page } = opened;
+  await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
+  await page.click('.sentiment summary');
+  await page.fill('#sentiment-lines', LABELLED);
+  await page.getByLabel('Epochs').first().fill(String(epochs));
+  await page.getByLabel('Epochs').first().blur();
+  return opened;
+}
+
 describe('model views without WebGPU', () => {
   let context;
   before(async () => { context = await openBrowser({ webgpu: false }); });
@@ -73,12 +85,7 @@ describe('model views without WebGPU', () => {
   });
 
   test('fine-tuning the classifier logs each epoch, keeps the page responsive and evaluates', async () => {
-    const { page, errors } = await openPage(context, '/#text');
-    await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
-    await page.click('.sentiment summary');
-    await page.fill('#sentiment-lines', LABELLED);
-    await page.getByLabel('Epochs').first().fill('2');
-    await page.getByLabel('Epochs').first().blur();
+    const { page, errors } = await openClassifierFineTuning(context, 2);
     await watchLongTasks(page);
     await page.click('#sentiment-train');
     await page.locator('.sentiment .report h3', { hasText: 'validation lines (2)' }).waitFor({ timeout: 60_000 });
@@ -110,12 +117,7 @@ describe('model views without WebGPU', () => {
   });
 
   test('pausing one view\'s training leaves another view free to train', async () => {
-    const { page, errors } = await openPage(context, '/#text');
-    await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
-    await page.click('.sentiment summary');
-    await page.fill('#sentiment-lines', LABELLED);
-    await page.getByLabel('Epochs').first().fill('100');
-    await page.getByLabel('Epochs').first().blur();
+    const { page, errors } = await openClassifierFineTuning(context, 100);
     await page.click('#sentiment-train');
     const classifier = page.locator('.sentiment .training');
     await page.locator('.sentiment .training:not([data-epochs="0"])').waitFor();
@@ -292,13 +294,8 @@ describe('model views with --enable-unsafe-webgpu', () => {
   after(async () => { await context?.close(); });
 
   test('the classifier fine-tunes on WebGPU and the badge says so', async () => {
-    const { page, errors } = await openPage(context, '/#text');
-    await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
+    const { page, errors } = await openClassifierFineTuning(context, 1);
     assert.equal(await page.locator('[data-backend]').getAttribute('data-backend'), 'webgpu');
-    await page.click('.sentiment summary');
-    await page.fill('#sentiment-lines', LABELLED);
-    await page.getByLabel('Epochs').first().fill('1');
-    await page.getByLabel('Epochs').first().blur();
     await page.click('#sentiment-train');
     await page.locator('.sentiment .report h3', { hasText: 'validation lines' }).waitFor({ timeout: 120_000 });
     assert.match(await page.locator('.sentiment .log').textContent(), /^Epoch 1 - /);
