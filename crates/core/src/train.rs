@@ -1,6 +1,7 @@
 //! The training loop: epochs of shuffled mini-batches, validation, progress
 //! reporting and per-epoch history, in the style of Keras's `fit`.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::ops::ControlFlow;
 use std::pin::Pin;
@@ -59,16 +60,32 @@ pub struct FitOptions {
 /// that each caller waits on its own state (in the page, each view on its
 /// own Pause button).
 #[derive(Clone)]
-pub struct Pause(Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>);
+pub struct Pause {
+    wait: Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>,
+    /// When other work last ran, by [`FitOptions::clock`]; `None` until
+    /// training first asks. Clones share it, so the interval runs on across
+    /// epochs and across fits of one epoch each (as `AutoModel` makes).
+    last: Rc<Cell<Option<f64>>>,
+}
 
 impl Pause {
     /// `pause` makes the future to await each time, e.g. `|| yield_to_browser()`.
     pub fn new<F: Future<Output = ()> + 'static>(pause: impl Fn() -> F + 'static) -> Self {
-        Self(Rc::new(move || Box::pin(pause())))
+        Self { wait: Rc::new(move || Box::pin(pause())), last: Rc::default() }
     }
 
-    async fn wait(&self) {
-        (self.0)().await
+    /// Awaits the pause once [`PAUSE_EVERY_MS`] of `clock` have passed since
+    /// it last did (or since the first call).
+    async fn wait_if_due(&self, clock: fn() -> f64) {
+        let now = clock();
+        match self.last.get() {
+            None => self.last.set(Some(now)),
+            Some(last) if now - last < PAUSE_EVERY_MS => {}
+            Some(_) => {
+                (self.wait)().await;
+                self.last.set(Some(clock()));
+            }
+        }
     }
 }
 
@@ -81,6 +98,15 @@ impl std::fmt::Debug for Pause {
 /// How long training may run before it calls [`FitOptions::pause`]: well
 /// under the 50 ms that browsers count as a long task.
 pub const PAUSE_EVERY_MS: f64 = 30.0;
+
+impl FitOptions {
+    /// Lets other work run if [`PAUSE_EVERY_MS`] have passed since it last did.
+    async fn pause_if_due(&self) {
+        if let Some(pause) = &self.pause {
+            pause.wait_if_due(self.clock).await;
+        }
+    }
+}
 
 impl Default for FitOptions {
     fn default() -> Self {
@@ -207,6 +233,7 @@ impl<B: Backend + 'static> Model<B> {
             self.check_inputs(&set.x)?;
             self.check_targets(&set.y, set.x.rows())?;
         }
+        options.pause_if_due().await;
         let n = train.len();
         let batches = n.div_ceil(options.batch_size);
         let (x_len, y_len) = (train.x.row_len(), train.y.row_len());
@@ -221,7 +248,6 @@ impl<B: Backend + 'static> Model<B> {
                 Rng::derive(self.spec().seed ^ 0x5eed, self.iterations() + epoch as u64).shuffle(&mut order);
             }
             let started = (options.clock)();
-            let mut paused_at = started;
             self.reset_metrics();
             let mut metrics = Metrics::from_sums(&[0.0; metric_slot::LEN], false);
             for batch in 0..batches {
@@ -252,12 +278,7 @@ impl<B: Backend + 'static> Model<B> {
                     history.stopped = true;
                     break;
                 }
-                if let Some(pause) = &options.pause {
-                    if (options.clock)() - paused_at >= PAUSE_EVERY_MS {
-                        pause.wait().await;
-                        paused_at = (options.clock)();
-                    }
-                }
+                options.pause_if_due().await;
             }
             let metrics = self.read_metrics().await?;
             let steps_done = if history.stopped { metrics.examples.div_ceil(options.batch_size) } else { batches };
@@ -283,6 +304,7 @@ impl<B: Backend + 'static> Model<B> {
                 history.stopped = true;
                 break;
             }
+            options.pause_if_due().await;
         }
         Ok(history)
     }

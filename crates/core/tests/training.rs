@@ -211,3 +211,50 @@ fn training_pauses_for_the_page_without_changing_a_number() {
     let pauses = PAUSES.load(std::sync::atomic::Ordering::SeqCst);
     assert!((15..=40).contains(&pauses), "{pauses} pauses in 40 batches");
 }
+
+thread_local! {
+    /// This test thread's own clock (in ms), which moves 10 ms each time it is read.
+    static THREAD_TICKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn thread_ticking_clock() -> f64 {
+    THREAD_TICKS.with(|ticks| {
+        ticks.set(ticks.get() + 1);
+        ticks.get() as f64 * 10.0
+    })
+}
+
+#[test]
+fn short_epochs_still_pause_for_the_page() {
+    // One batch an epoch, each shorter than the pause interval: the interval
+    // runs on from epoch to epoch, and from one fit to the next (AutoModel
+    // fits one epoch at a time).
+    let data = synthetic::circle(20, 0.05, 1);
+    let pauses = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counter = pauses.clone();
+    let pause = Pause::new(move || {
+        counter.set(counter.get() + 1);
+        async {}
+    });
+    let options = FitOptions {
+        epochs: 10,
+        batch_size: 20,
+        clock: thread_ticking_clock,
+        pause: Some(pause),
+        ..FitOptions::default()
+    };
+    let mut model = model(CIRCLE_MLP);
+    let mut fit = |options: &FitOptions| {
+        let start = THREAD_TICKS.with(|ticks| ticks.get());
+        block(model.fit(&data, None, options, &mut |_| ControlFlow::Continue(()))).unwrap();
+        let clock_ms = (THREAD_TICKS.with(|ticks| ticks.get()) - start) * 10;
+        (clock_ms, pauses.replace(0))
+    };
+    // Checks come at most 30 ms of clock apart, so a due pause comes within
+    // 30 ms: at least one pause in every 60 ms.
+    let (clock_ms, paused) = fit(&options);
+    assert!(paused * 60 >= clock_ms, "{paused} pauses in {clock_ms} ms of one fit of ten epochs");
+    let one_epoch = FitOptions { epochs: 1, ..options };
+    let (clock_ms, paused) = (0..10).map(|_| fit(&one_epoch)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    assert!(paused * 60 >= clock_ms, "{paused} pauses in {clock_ms} ms of ten fits of one epoch");
+}
