@@ -33,12 +33,12 @@ async function typeSentence(page, text) {
 }
 
 // Opens the text classifier with its fine-tuning form filled in.
-async function openClassifierFineTuning(context, epochs) {
+async function openClassifierFineTuning(context, epochs, lines = LABELLED) {
   const opened = await openPage(context, '/#text');
   const { page } = opened;
   await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
   await page.click('.sentiment summary');
-  await page.fill('#sentiment-lines', LABELLED);
+  await page.fill('#sentiment-lines', lines);
   await page.getByLabel('Epochs').first().fill(String(epochs));
   await page.getByLabel('Epochs').first().blur();
   return opened;
@@ -59,9 +59,11 @@ describe('model views without WebGPU', () => {
     const steps = await page.$$eval('.words .word', (spans) => spans.map((s) => s.getAttribute('title')));
     assert.match(steps[0], /^after “terrible”: \d+ % positive/);
 
+    await watchLongTasks(page);
     await page.click('#sentiment-evaluate');
     const report = page.locator('.sentiment .report');
     await report.waitFor();
+    assert.deepEqual((await longTasks(page)).filter((d) => d > 100), [], 'the page froze while evaluating');
     const accuracy = Number(await report.getAttribute('data-accuracy'));
     const index = await (await page.request.get(new URL('models/index.json', page.url()).href)).json();
     const card = index.models.find((m) => m.name === 'sentiment-lstm').card;
@@ -117,12 +119,15 @@ describe('model views without WebGPU', () => {
   });
 
   test('pausing one view\'s training leaves another view free to train', async () => {
-    const { page, errors } = await openClassifierFineTuning(context, 100);
+    // Enough lines that a hundred epochs outlast the clicks below on a fast machine.
+    const { page, errors } = await openClassifierFineTuning(context, 100, Array(5).fill(LABELLED).join('\n'));
+    await watchLongTasks(page);
     await page.click('#sentiment-train');
     const classifier = page.locator('.sentiment .training');
     await page.locator('.sentiment .training:not([data-epochs="0"])').waitFor();
     await classifier.getByRole('button', { name: 'Pause' }).click();
     await classifier.getByRole('button', { name: 'Resume' }).waitFor();
+    assert.deepEqual((await longTasks(page)).filter((d) => d > 100), [], 'the page froze while training');
     const progressOf = () => classifier.locator('progress').evaluate((p) => p.value);
     // Training stops at its next pause point, a batch or so later: wait until the bar holds still.
     let pausedAt = await progressOf();

@@ -12,6 +12,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, PointerEvent};
 
 use crate::controls::Controls;
 use crate::files::fetch_text;
+use crate::predict::predict_in_batches;
 use crate::report::{Evaluation, ReportView, WORST_SHOWN};
 use crate::slot::{ModelKind, ModelSlot};
 use crate::training::{TrainingMonitor, TrainingView};
@@ -138,16 +139,13 @@ async fn evaluate_test_set(model: ModelSlot) -> Result<Evaluation, String> {
     let table = csv::parse(&fetch_text(&format!("{}test.csv", model.source_url())).await?, &Default::default())
         .map_err(|e| e.to_string())?;
     let what = format!("held-out test set ({} digits)", table.labels.rows());
-    let mut loaded = model.take()?;
-    let result = async {
-        let data = dataset(&loaded, table.features.data, table.labels.data)?;
-        let p = loaded.predict(&data.x, 128).await.map_err(|e| e.to_string())?;
-        ClassificationReport::new(&p, &data.y, WORST_SHOWN).map_err(|e| e.to_string())
-    }
-    .await;
-    model.put_back(loaded);
+    // On a copy, so the view keeps reading the drawing meanwhile.
+    let mut copy = model.copy().await?;
+    let data = dataset(&copy, table.features.data, table.labels.data)?;
+    let p = predict_in_batches(&mut copy, &data.x, 128).await?;
+    let report = ClassificationReport::new(&p, &data.y, WORST_SHOWN).map_err(|e| e.to_string())?;
     let names = (0..10).map(|d| d.to_string()).collect();
-    Ok(Evaluation::new(what, result?, names, |row| format!("test digit #{}", row + 1)))
+    Ok(Evaluation::new(what, report, names, |row| format!("test digit #{}", row + 1)))
 }
 
 /// Fine-tunes on the user's drawings.

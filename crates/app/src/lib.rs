@@ -12,6 +12,7 @@ pub mod generator;
 mod heatmap;
 pub mod lab;
 mod models;
+mod predict;
 mod report;
 pub mod runtime;
 pub mod sentiment;

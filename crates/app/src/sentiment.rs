@@ -12,6 +12,7 @@ use neuroglow_core::{CpuBackend, Model, Tensor};
 
 use crate::controls::Controls;
 use crate::files::{fetch_text, TextUpload};
+use crate::predict::predict_in_batches;
 use crate::report::{Evaluation, ReportView, WORST_SHOWN};
 use crate::runtime::now_ms;
 use crate::slot::{ModelKind, ModelSlot};
@@ -89,22 +90,19 @@ fn dataset(model: &Model<CpuBackend>, rows: &[(f32, String)]) -> Result<Dataset,
 }
 
 /// Evaluates the model on labelled `rows`, naming worst examples by `texts`.
+/// It runs on a copy, so the view keeps reading sentences meanwhile.
 async fn evaluate(
     model: ModelSlot,
     rows: &[(f32, String)],
     texts: &[String],
     what: String,
 ) -> Result<Evaluation, String> {
-    let mut loaded = model.take()?;
-    let result = async {
-        let data = dataset(&loaded, rows)?;
-        let p = loaded.predict(&data.x, 64).await.map_err(|e| e.to_string())?;
-        ClassificationReport::new(&p, &data.y, WORST_SHOWN).map_err(|e| e.to_string())
-    }
-    .await;
-    model.put_back(loaded);
+    let mut copy = model.copy().await?;
+    let data = dataset(&copy, rows)?;
+    let p = predict_in_batches(&mut copy, &data.x, 32).await?;
+    let report = ClassificationReport::new(&p, &data.y, WORST_SHOWN).map_err(|e| e.to_string())?;
     let names = CLASS_NAMES.map(String::from).to_vec();
-    Ok(Evaluation::new(what, result?, names, |row| texts[row].clone()))
+    Ok(Evaluation::new(what, report, names, |row| texts[row].clone()))
 }
 
 /// An uploaded CSV (`label,text`) as the labelled lines the text box takes;
