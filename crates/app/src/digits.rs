@@ -154,7 +154,7 @@ async fn fine_tune(model: ModelSlot, examples: Vec<(Vec<f32>, usize)>, monitor: 
         return Err("add at least two labelled drawings first".into());
     }
     let mut copy = model.copy().await?;
-    copy.set_learning_rate(0.0005);
+    copy.set_learning_rate(0.0005).map_err(|e| e.to_string())?;
     let labels = examples.iter().map(|(_, d)| *d as f32).collect();
     let data = dataset(&copy, examples.into_iter().flat_map(|(g, _)| g).collect(), labels)?;
     let trained = monitor.train(copy, &data, None, 15, 8).await?;

@@ -316,7 +316,7 @@ async fn fine_tune_model(model: ModelSlot, settings: FineTune, monitor: Training
     for name in &names {
         copy.set_trainable(name, !settings.frozen.contains(name)).map_err(|e| e.to_string())?;
     }
-    copy.set_learning_rate(settings.learning_rate);
+    copy.set_learning_rate(settings.learning_rate).map_err(|e| e.to_string())?;
     let (train, val) = (dataset(&copy, &train_rows)?, dataset(&copy, &val_rows)?);
     // Small batches keep each step short on the CPU, so the page stays smooth.
     let trained = monitor.train(copy, &train, Some(&val), settings.epochs, 8).await?;

@@ -16,7 +16,7 @@ use neuroglow_core::{
     },
     generate::Sampling,
     io::ModelFiles,
-    CpuBackend, Error, FitOptions, Model, ModelSpec, Progress,
+    CpuBackend, Error, FitOptions, Limits, Model, ModelSpec, Progress,
 };
 
 #[derive(Parser)]
@@ -24,6 +24,12 @@ use neuroglow_core::{
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Raise (or lower) one of the engine's size limits, as NAME=VALUE; repeat
+    /// for several. The names: max_parameters, max_batch_activations,
+    /// max_sequence_length, max_vocabulary, max_layers, max_json_bytes,
+    /// max_weights_bytes, max_data_bytes.
+    #[arg(long = "limit", global = true, value_name = "NAME=VALUE")]
+    limits: Vec<String>,
 }
 
 /// Where the data is and which column holds the label.
@@ -74,9 +80,12 @@ enum Command {
         /// Fit a z-score normalizer on the training rows and store it with the model.
         #[arg(long)]
         normalize: bool,
-        /// Where to save the trained model (default: back into the model directory).
+        /// Where to save the trained model.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Save the trained model back into the model directory, replacing its files.
+        #[arg(long, conflicts_with = "out")]
+        overwrite: bool,
     },
     /// Report loss and accuracy on a labelled CSV file (for a text model, `label<TAB>text`
     /// lines; for a character model, plain text).
@@ -137,15 +146,41 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
+    let mut limits = Limits::default();
+    for assignment in &cli.limits {
+        limits.set(assignment).map_err(|e| e.to_string())?;
+    }
+    let load_model = |dir: &Path| load_model(dir, &limits);
+    let read = |path: &Path| read(path, &limits);
     match cli.command {
         Command::Summary { model } => {
             print!("{}", load_model(&model)?.summary());
             Ok(())
         }
-        Command::Train { model: dir, data, epochs, batch_size, validation_split, learning_rate, normalize, out } => {
+        Command::Train {
+            model: dir,
+            data,
+            epochs,
+            batch_size,
+            validation_split,
+            learning_rate,
+            normalize,
+            out,
+            overwrite,
+        } => {
+            let out = match (out, overwrite) {
+                (Some(out), _) => out,
+                (None, true) => dir.clone(),
+                (None, false) => {
+                    return Err(format!(
+                        "say where to save the trained model: --out DIR, or --overwrite to replace the files in {}",
+                        dir.display()
+                    ))
+                }
+            };
             let mut model = load_model(&dir)?;
             if let Some(rate) = learning_rate {
-                model.set_learning_rate(rate);
+                model.set_learning_rate(rate).map_err(|e| e.to_string())?;
             }
             let mut dataset = dataset::labelled(&model, &read(&data.data)?, &data.csv_options())?;
             if normalize {
@@ -162,7 +197,6 @@ fn run(cli: Cli) -> Result<(), String> {
                 ControlFlow::Continue(())
             }))
             .map_err(|e| e.to_string())?;
-            let out = out.unwrap_or(dir);
             let files = pollster::block_on(model.to_files()).map_err(|e| e.to_string())?;
             files.write_dir(&out).map_err(|e| e.to_string())?;
             println!("Saved the trained model to {}", out.display());
@@ -223,15 +257,22 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 /// A model from a directory; without model.safetensors it starts from the seed's initial weights.
-fn load_model(dir: &Path) -> Result<Model<CpuBackend>, String> {
+fn load_model(dir: &Path, limits: &Limits) -> Result<Model<CpuBackend>, String> {
     let (json, weights) = ModelFiles::read_dir(dir).map_err(|e| e.to_string())?;
     let context = |e: Error| format!("{}: {e}", dir.display());
     match weights {
-        Some(bytes) => Model::from_files(&json, &bytes, CpuBackend::new()).map_err(context),
-        None => Model::new(ModelSpec::from_json(&json).map_err(context)?, CpuBackend::new()).map_err(context),
+        Some(bytes) => Model::from_files_with_limits(&json, &bytes, CpuBackend::new(), limits).map_err(context),
+        None => {
+            let spec = ModelSpec::from_json_with_limits(&json, limits).map_err(context)?;
+            Model::with_limits(spec, CpuBackend::new(), limits).map_err(context)
+        }
     }
 }
 
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+/// A data file's text, once its size is within the limit.
+fn read(path: &Path, limits: &Limits) -> Result<String, String> {
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let bytes = std::fs::metadata(path).map_err(cannot)?.len();
+    limits.check_data_bytes(&path.display().to_string(), bytes as usize).map_err(|e| e.to_string())?;
+    std::fs::read_to_string(path).map_err(cannot)
 }

@@ -51,6 +51,7 @@ fn train_prints_a_keras_log_and_saves_a_model_that_evaluates_and_predicts() {
             "--validation-split",
             "0.2",
             "--normalize",
+            "--overwrite",
         ],
     ));
     let lines: Vec<&str> = out.lines().collect();
@@ -82,13 +83,23 @@ fn train_prints_a_keras_log_and_saves_a_model_that_evaluates_and_predicts() {
 fn bad_input_gives_one_clear_line_and_a_failing_exit_code() {
     let dir = workspace("bad");
     std::fs::write(dir.join("bad.csv"), "x1,x2,label\n1,2,0\n3,oops,1\n").unwrap();
-    let cases: [(&[&str], &str); 4] = [
-        (&["train", "model", "bad.csv"], "error: line 3, column `x2`: \"oops\" is not a number"),
-        (&["train", "model", "missing.csv"], "error: cannot read missing.csv"),
+    let cases: [(&[&str], &str); 8] = [
+        (&["train", "model", "bad.csv", "--out", "t"], "error: line 3, column `x2`: \"oops\" is not a number"),
+        (&["train", "model", "missing.csv", "--out", "t"], "error: cannot read missing.csv"),
         (&["evaluate", "nowhere", "circle.csv"], "error: model.json is invalid: cannot read nowhere/model.json"),
-        (&["train", "model", "circle.csv", "--label", "colour"], "error: no column named `colour`"),
+        (&["train", "model", "circle.csv", "--out", "t", "--label", "colour"], "error: no column named `colour`"),
+        (&["train", "model", "circle.csv"], "error: say where to save the trained model: --out DIR, or --overwrite"),
+        (
+            &["train", "model", "circle.csv", "--out", "t", "--validation-split=-0.5"],
+            "error: the validation split is -0.5",
+        ),
+        (&["train", "model", "circle.csv", "--out", "t", "--learning-rate", "NaN"], "error: the learning rate is NaN"),
+        (
+            &["summary", "model", "--limit", "max_parameters=10"],
+            "error: model: layer 0 (`dense`): the number of weights",
+        ),
     ];
-    let lenient = neuroglow(&dir, &["train", "model", "bad.csv", "--epochs", "1", "--drop-invalid-rows"]);
+    let lenient = neuroglow(&dir, &["train", "model", "bad.csv", "--out", "t", "--epochs", "1", "--drop-invalid-rows"]);
     assert!(lenient.status.success());
     let note = String::from_utf8(lenient.stderr).unwrap();
     assert!(note.starts_with("Dropped 1 invalid row(s); the first: line 3, column `x2`"), "{note}");

@@ -24,15 +24,32 @@ pub enum Error {
     ShapeMismatch { name: String, expected: Shape, found: Shape },
     #[error("tensor `{name}` is stored as {found}, but Neuroglow reads f32 weights only")]
     WrongDtype { name: String, found: String },
+    #[error("tensor `{name}` has {value} at index {index}; weights must be finite numbers (the file is damaged, or was saved after training diverged)")]
+    NonFiniteWeight { name: String, index: usize, value: f32 },
     /// Input data does not fit the model or is malformed.
     #[error("{0}")]
     Data(String),
     /// The loss stopped being a finite number.
     #[error("training diverged: the loss became {loss} in epoch {epoch}; weights were restored to the last finite epoch. Lower the learning rate or set a gradient clip norm")]
     NonFiniteLoss { loss: f32, epoch: usize },
+    /// A size in a model file or a dataset is over one of the [`Limits`](crate::limits::Limits).
+    #[error("{}", limit_message(what, *value, *limit, name))]
+    Limit { what: String, value: usize, limit: usize, name: &'static str },
     /// The compute backend failed (for example a lost GPU device).
     #[error("backend failure: {0}")]
     Backend(String),
+}
+
+fn limit_message(what: &str, value: usize, limit: usize, name: &str) -> String {
+    if value == usize::MAX {
+        return format!(
+            "{what} is too large to compute: its size overflows. The file is damaged or not meant for Neuroglow"
+        );
+    }
+    format!(
+        "{what} is {value}, over the limit of {limit} (`{name}`). A model or dataset this large would not fit in a \
+         browser tab's memory: make it smaller, or raise the limit where the tool allows it (neuroglow --limit {name}=N)"
+    )
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

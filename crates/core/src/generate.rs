@@ -19,6 +19,19 @@ pub struct Sampling {
     pub seed: u64,
 }
 
+impl Sampling {
+    /// An error unless the temperature is a finite number of at least 0.
+    pub fn check(&self) -> Result<()> {
+        if self.temperature.is_finite() && self.temperature >= 0.0 {
+            return Ok(());
+        }
+        Err(Error::Data(format!(
+            "the temperature is {}; it must be a number from 0 (always the likeliest character) upwards, such as 0.8",
+            self.temperature
+        )))
+    }
+}
+
 impl Default for Sampling {
     fn default() -> Self {
         Self { temperature: 1.0, top_k: 0, seed: 0 }
@@ -63,6 +76,7 @@ impl Generation {
     /// Starts continuing `prompt` with `model`, which needs a character
     /// encoder and a softmax over its vocabulary.
     pub fn start<B: Backend + 'static>(model: &Model<B>, prompt: &str, sampling: Sampling) -> Result<Self> {
+        sampling.check()?;
         let Some(TextEncoder::Chars { vocab, maxlen }) = model.spec().text_encoder.clone() else {
             return Err(Error::InvalidModel("generation needs a character model (a `chars` text encoder)".into()));
         };

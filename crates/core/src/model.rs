@@ -1,15 +1,19 @@
 //! A sequential model on a backend: building, one training step, inference,
 //! and access to its weights. The training loop is in [`crate::train`].
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{metric_slot, Backend, LossOp};
 use crate::data::text::TextEncoder;
 use crate::data::Preprocessor;
 use crate::error::{Error, Result};
-use crate::layers::{self, Backward, Forward, Layer, LayerConfig, LayerKind, Param, ScratchCache};
+use crate::layers::{self, Backward, Forward, Layer, LayerConfig, LayerKind, Param, ScratchCache, WeightSource};
+use crate::limits::Limits;
 use crate::loss::LossKind;
 use crate::optim::{Optimizer, OptimizerConfig};
+use crate::plan::ModelPlan;
 use crate::rng::{mix64, Rng};
 use crate::tensor::Tensor;
 use crate::train::Metrics;
@@ -20,7 +24,9 @@ pub const MODEL_FORMAT: &str = "neuroglow.model";
 pub const MODEL_FORMAT_VERSION: u32 = 1;
 
 /// Everything about a model except its weights: the content of `model.json`.
+/// Read strictly: an unknown field anywhere is an error that names it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     #[serde(default = "format_name")]
     pub format: String,
@@ -30,6 +36,7 @@ pub struct ModelSpec {
     pub name: String,
     /// Shape of one input example, e.g. `[2]` for points or `[100]` for token ids.
     pub input_shape: Vec<usize>,
+    #[serde(deserialize_with = "crate::schema::layers")]
     pub layers: Vec<LayerConfig>,
     pub loss: LossKind,
     #[serde(default)]
@@ -73,8 +80,15 @@ impl ModelSpec {
         }
     }
 
-    /// Parses and checks `model.json`.
+    /// Parses and checks `model.json`, within the default [`Limits`].
     pub fn from_json(text: &str) -> Result<Self> {
+        Self::from_json_with_limits(text, &Limits::default())
+    }
+
+    /// Parses `model.json` strictly: an unknown field is an error naming it.
+    /// The sizes it asks for are checked by [`ModelSpec::plan`].
+    pub fn from_json_with_limits(text: &str, limits: &Limits) -> Result<Self> {
+        Limits::check("model.json (bytes)", text.len(), limits.max_json_bytes, "max_json_bytes")?;
         let spec: ModelSpec = serde_json::from_str(text).map_err(|e| Error::ModelJson(e.to_string()))?;
         if spec.format != MODEL_FORMAT {
             return Err(Error::ModelJson(format!("field `format` is {:?}, expected {MODEL_FORMAT:?}", spec.format)));
@@ -88,13 +102,15 @@ impl ModelSpec {
         Ok(spec)
     }
 
+    /// `model.json`'s text. Every number in a spec that passed
+    /// [`ModelSpec::plan`] is finite, so none is ever written as `null`.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a model spec always serializes")
     }
 
     /// Gives unnamed layers Keras-style names (`dense`, `dense_1`, …) and
     /// rejects duplicates.
-    fn assign_layer_names(&mut self) -> Result<()> {
+    pub(crate) fn assign_layer_names(&mut self) -> Result<()> {
         let mut taken: Vec<String> = self.layers.iter().map(|l| l.name.clone()).filter(|n| !n.is_empty()).collect();
         for layer in &mut self.layers {
             if layer.name.is_empty() {
@@ -137,6 +153,9 @@ pub struct TrainingState {
 /// A stack of layers with a loss and an optimizer, living on backend `B`.
 pub struct Model<B: Backend> {
     spec: ModelSpec,
+    /// The checked shapes and sizes the model was built from.
+    plan: ModelPlan,
+    limits: Limits,
     backend: B,
     layers: Vec<Box<dyn Layer<B>>>,
     /// Example shape at each layer boundary (`shapes[0]` is the input).
@@ -151,56 +170,71 @@ pub struct Model<B: Backend> {
 }
 
 impl<B: Backend + 'static> Model<B> {
-    /// Builds a model with fresh weights drawn from `spec.seed`.
-    pub fn new(mut spec: ModelSpec, mut backend: B) -> Result<Self> {
+    /// Builds a model with fresh weights drawn from `spec.seed`, within the
+    /// default [`Limits`].
+    pub fn new(spec: ModelSpec, backend: B) -> Result<Self> {
+        Self::with_limits(spec, backend, &Limits::default())
+    }
+
+    /// Builds a model with fresh weights, once its plan fits `limits`.
+    pub fn with_limits(mut spec: ModelSpec, backend: B, limits: &Limits) -> Result<Self> {
         spec.assign_layer_names()?;
-        if spec.layers.is_empty() {
-            return Err(Error::InvalidModel("the model has no layers".into()));
-        }
-        if spec.input_shape.is_empty() || spec.input_shape.contains(&0) {
-            return Err(Error::InvalidModel(format!(
-                "input_shape {:?} must be non-empty with no zero sizes",
-                spec.input_shape
-            )));
-        }
+        let plan = spec.plan(limits)?;
+        Ok(Self::build(spec, plan, *limits, backend, None))
+    }
+
+    /// Builds the model that `plan` (checked) describes: with `weights`
+    /// (every tensor the plan names, checked) or with fresh ones.
+    pub(crate) fn build(
+        spec: ModelSpec,
+        plan: ModelPlan,
+        limits: Limits,
+        mut backend: B,
+        mut weights: Option<HashMap<String, Tensor>>,
+    ) -> Self {
         let optimizer = Optimizer::new(spec.optimizer.clone());
-        let mut shapes = vec![spec.input_shape.clone()];
-        let mut mask_active = vec![false];
         let mut built = Vec::with_capacity(spec.layers.len());
-        for (i, config) in spec.layers.iter().enumerate() {
-            let mut rng = Rng::derive(spec.seed, i as u64);
-            let mut layer = layers::build(&mut backend, config, shapes.last().expect("non-empty"), &mut rng)?;
+        for ((i, config), layer_plan) in spec.layers.iter().enumerate().zip(&plan.layers) {
+            let mut source = match &mut weights {
+                Some(tensors) => WeightSource::Given { layer: &config.name, tensors },
+                None => WeightSource::Drawn(Rng::derive(spec.seed, i as u64)),
+            };
+            let mut layer = layers::build(&mut backend, config, layer_plan, &mut source);
             for param in layer.params_mut() {
                 optimizer.init_slots(&mut backend, param);
                 if let LayerKind::Dense { kernel_regularizer, .. } = &config.kind {
                     param.regularizer = param.regularizer.or(kernel_regularizer.filter(|_| param.name == "kernel"));
                 }
             }
-            shapes.push(layer.output_shape().to_vec());
-            mask_active.push(layer.passes_mask(*mask_active.last().expect("non-empty")));
             built.push(layer);
         }
-        let output_width = *shapes.last().and_then(|s| s.last()).expect("non-empty");
-        if matches!(spec.loss, LossKind::CategoricalCrossentropy | LossKind::SparseCategoricalCrossentropy)
-            && output_width < 2
-        {
-            return Err(Error::InvalidModel(format!(
-                "{:?} needs at least 2 output classes, the last layer has {output_width}; use binary_crossentropy for one output",
-                spec.loss
-            )));
-        }
+        let shapes =
+            std::iter::once(plan.input_shape.clone()).chain(plan.layers.iter().map(|l| l.output_shape.clone()));
+        let mask_active = std::iter::once(false).chain(plan.layers.iter().map(|l| l.mask_out));
         let metrics = backend.alloc(metric_slot::LEN);
-        Ok(Self {
+        Self {
+            shapes: shapes.collect(),
+            mask_active: mask_active.collect(),
             spec,
+            plan,
+            limits,
             backend,
             layers: built,
-            shapes,
-            mask_active,
             optimizer,
             passes: ScratchCache::default(),
             metrics,
             checkpoint: None,
-        })
+        }
+    }
+
+    /// The limits the model was built within; batches are held to them too.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The model's shapes and sizes.
+    pub fn plan(&self) -> &ModelPlan {
+        &self.plan
     }
 
     pub fn spec(&self) -> &ModelSpec {
@@ -270,9 +304,16 @@ impl<B: Backend + 'static> Model<B> {
         self.optimizer.config.learning_rate()
     }
 
-    pub fn set_learning_rate(&mut self, value: f32) {
+    /// Changes the learning rate; it must be a finite number above 0.
+    pub fn set_learning_rate(&mut self, value: f32) -> Result<()> {
+        if !(value.is_finite() && value > 0.0) {
+            return Err(Error::Data(format!(
+                "the learning rate is {value}; it must be a number greater than 0, such as 0.001"
+            )));
+        }
         self.optimizer.config.set_learning_rate(value);
         self.spec.optimizer.set_learning_rate(value);
+        Ok(())
     }
 
     /// Freezes or unfreezes a layer by name.
@@ -373,13 +414,21 @@ impl<B: Backend + 'static> Model<B> {
             )));
         }
         for (i, &v) in y.data.iter().enumerate() {
-            let bad_class = self.spec.loss == LossKind::SparseCategoricalCrossentropy
-                && (v.fract() != 0.0 || v < 0.0 || v >= classes as f32);
-            if !v.is_finite() || bad_class {
+            let wrong = match self.spec.loss {
+                LossKind::SparseCategoricalCrossentropy if v.fract() != 0.0 || !(0.0..classes as f32).contains(&v) => {
+                    Some(format!(", not a class index in 0..{classes}"))
+                }
+                LossKind::BinaryCrossentropy | LossKind::CategoricalCrossentropy if !(0.0..=1.0).contains(&v) => {
+                    Some(format!(", but {:?} takes targets from 0 to 1 (labels 0 and 1)", self.spec.loss))
+                }
+                _ if !v.is_finite() => Some(String::new()),
+                _ => None,
+            };
+            if let Some(why) = wrong {
                 return Err(Error::Data(format!(
-                    "target of example {} is {v}{}",
+                    "target of example {} (row {}) is {v}{why}",
                     i / per_example,
-                    if bad_class { format!(", not a class index in 0..{classes}") } else { String::new() }
+                    i / per_example + 1
                 )));
             }
         }
@@ -568,8 +617,10 @@ impl<B: Backend + 'static> Model<B> {
     pub async fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
         self.check_inputs(x)?;
         let out_len: usize = self.output_shape().iter().product();
+        // Smaller batches give the same outputs; the limit bounds the memory.
+        let batch_size = batch_size.clamp(1, self.plan.max_batch(&self.limits));
         let mut data = Vec::with_capacity(x.rows() * out_len);
-        for start in (0..x.rows()).step_by(batch_size.max(1)) {
+        for start in (0..x.rows()).step_by(batch_size) {
             let batch = batch_size.min(x.rows() - start);
             let rows = &x.data[start * x.row_len()..(start + batch) * x.row_len()];
             self.write_batch(rows, None, batch);
@@ -605,7 +656,7 @@ impl<B: Backend + 'static> Model<B> {
     }
 
     /// Replaces all weights. Every weight must be given exactly once with the
-    /// right shape; nothing is changed if any check fails.
+    /// right shape and finite values; nothing is changed if any check fails.
     pub fn set_weights(&mut self, weights: &[(String, Tensor)]) -> Result<()> {
         let expected = self.weight_shapes();
         for (name, tensor) in weights {
@@ -624,6 +675,9 @@ impl<B: Backend + 'static> Model<B> {
         if let Some((name, shape)) = expected.iter().find(|(n, _)| !weights.iter().any(|(w, _)| w == n)) {
             return Err(Error::MissingTensor { name: name.clone(), expected: crate::error::Shape(shape.clone()) });
         }
+        for (name, tensor) in weights {
+            crate::io::check_finite(name, &tensor.data)?;
+        }
         for (layer, config) in self.layers.iter_mut().zip(&self.spec.layers) {
             for p in layer.params_mut() {
                 let name = format!("{}/{}", config.name, p.name);
@@ -632,6 +686,17 @@ impl<B: Backend + 'static> Model<B> {
             }
         }
         Ok(())
+    }
+
+    /// Whether every weight is a finite number (an update can overflow
+    /// even when the loss before it was finite).
+    pub async fn weights_are_finite(&mut self) -> Result<bool> {
+        for p in self.layers.iter().flat_map(|l| l.params()) {
+            if self.backend.read(&p.value, p.len()).await?.iter().any(|v| !v.is_finite()) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Copies every weight and optimizer slot to the host, with the

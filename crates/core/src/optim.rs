@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::backend::{AdamStep, Backend};
 use crate::layers::Param;
 
-/// The optimizer as written in `model.json`, with Keras's defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The optimizer as written in `model.json`, with Keras's defaults. Read
+/// strictly: an unknown field is an error (see [`crate::schema`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OptimizerConfig {
     #[serde(flatten)]
     pub kind: OptimizerKind,
@@ -16,7 +17,7 @@ pub struct OptimizerConfig {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum OptimizerKind {
     Sgd {
         #[serde(default = "sgd_learning_rate")]

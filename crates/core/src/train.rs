@@ -217,6 +217,12 @@ impl<B: Backend + 'static> Model<B> {
         if options.batch_size == 0 || options.epochs == 0 {
             return Err(Error::Data("batch size and epochs must be at least 1".into()));
         }
+        if !(0.0..1.0).contains(&options.validation_split) {
+            return Err(Error::Data(format!(
+                "the validation split is {}; it must be a fraction from 0 (none) up to, but not including, 1",
+                options.validation_split
+            )));
+        }
         let held_out;
         let (train, validation) = match validation {
             Some(v) => (data, Some(v)),
@@ -233,6 +239,7 @@ impl<B: Backend + 'static> Model<B> {
             self.check_inputs(&set.x)?;
             self.check_targets(&set.y, set.x.rows())?;
         }
+        self.plan().check_batch(options.batch_size.min(train.len()), self.limits())?;
         options.pause_if_due().await;
         let n = train.len();
         let batches = n.div_ceil(options.batch_size);
@@ -287,6 +294,12 @@ impl<B: Backend + 'static> Model<B> {
                 Some(v) => Some(self.evaluate(v, options.batch_size).await?),
                 None => None,
             };
+            // The loss is measured before each update, so the epoch's last
+            // update is checked here, before it can become the checkpoint.
+            if !self.weights_are_finite().await? {
+                self.restore_checkpoint();
+                return Err(Error::NonFiniteLoss { loss: f32::NAN, epoch: epoch + 1 });
+            }
             self.save_checkpoint();
             let log = EpochLog {
                 epoch: epoch + 1,
@@ -315,7 +328,8 @@ impl<B: Backend + 'static> Model<B> {
         self.check_targets(&data.y, data.x.rows())?;
         self.reset_metrics();
         let (x_len, y_len) = (data.x.row_len(), data.y.row_len());
-        for start in (0..data.len()).step_by(batch_size.max(1)) {
+        let batch_size = batch_size.clamp(1, self.plan().max_batch(self.limits()));
+        for start in (0..data.len()).step_by(batch_size) {
             let batch = batch_size.min(data.len() - start);
             let x = &data.x.data[start * x_len..(start + batch) * x_len];
             let y = &data.y.data[start * y_len..(start + batch) * y_len];

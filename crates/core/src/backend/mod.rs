@@ -195,7 +195,7 @@ pub mod metric_slot {
 /// L1 and L2 weight penalties, as Keras's `L1L2` regularizer:
 /// `l1·Σ|w| + l2·Σw²`.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Regularizer {
     pub l1: f32,
     pub l2: f32,

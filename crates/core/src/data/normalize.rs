@@ -6,7 +6,7 @@ use crate::tensor::Tensor;
 /// A transform fitted on training data and stored with the model, so that
 /// inference applies exactly the same one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Preprocessor {
     /// `(x − mean) / std` per feature.
     ZScore { mean: Vec<f32>, std: Vec<f32> },

@@ -19,6 +19,7 @@ pub const DEFAULT_FILTERS: &str = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
 /// then words by descending frequency (ties in order of first appearance).
 /// With `num_words`, only indices below it are produced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WordTokenizer {
     pub num_words: Option<usize>,
     pub oov_token: Option<String>,
@@ -158,6 +159,7 @@ pub fn pad_sequences(
 /// Characters of a corpus, for character-level generation. Id 0 is kept for
 /// characters the vocabulary has not seen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CharVocab {
     /// `chars[i]` has id `i + 1`, in sorted order.
     pub chars: Vec<char>,
@@ -224,7 +226,7 @@ pub fn next_char_windows(ids: &[usize], maxlen: usize, every_position: bool) -> 
 /// How a text model turns raw text into its input ids; stored in
 /// `model.json` so inference encodes exactly as training did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TextEncoder {
     /// Word ids from a Keras-style tokenizer, padded to `maxlen`.
     Words {
@@ -272,6 +274,48 @@ impl TextEncoder {
             TextEncoder::Chars { vocab, .. } => Ok(vocab.encode(text)),
             TextEncoder::HuggingFace { tokenizer, .. } => tokenizer.encode(text),
         }
+    }
+
+    /// How many ids the encoder can produce (`0..count`), where it can tell.
+    pub fn id_count(&self) -> Option<usize> {
+        match self {
+            TextEncoder::Words { tokenizer, .. } => Some(tokenizer.vocab_size()),
+            TextEncoder::Chars { vocab, .. } => Some(vocab.len()),
+            #[cfg(feature = "huggingface")]
+            TextEncoder::HuggingFace { tokenizer, .. } => Some(tokenizer.vocab_size()),
+            #[cfg(not(feature = "huggingface"))]
+            TextEncoder::HuggingFace { .. } => None,
+        }
+    }
+
+    /// Checks what a stored encoder must satisfy to encode correctly: a
+    /// sorted character vocabulary without repeats (ids are found by binary
+    /// search), tokenizer words without repeats.
+    pub fn check(&self) -> Result<()> {
+        let invalid = |why: String| Err(Error::InvalidModel(format!("text_encoder: {why}")));
+        match self {
+            TextEncoder::Chars { vocab, .. } => {
+                if let Some(i) = vocab.chars.windows(2).position(|w| w[0] >= w[1]) {
+                    let (a, b) = (vocab.chars[i], vocab.chars[i + 1]);
+                    let why = if a == b { "repeats" } else { "is out of order at" };
+                    return invalid(format!(
+                        "the character vocabulary {why} {b:?} (position {}); it must be sorted with each character once",
+                        i + 1
+                    ));
+                }
+                if vocab.chars.is_empty() {
+                    return invalid("the character vocabulary is empty".into());
+                }
+            }
+            TextEncoder::Words { tokenizer, .. } => {
+                let mut seen = std::collections::HashSet::new();
+                if let Some(word) = tokenizer.words().iter().find(|w| !seen.insert(w.as_str())) {
+                    return invalid(format!("the tokenizer lists the word {word:?} twice; each word needs one id"));
+                }
+            }
+            TextEncoder::HuggingFace { .. } => {}
+        }
+        Ok(())
     }
 
     /// Sequence length the model takes.

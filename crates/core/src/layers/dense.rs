@@ -1,7 +1,6 @@
-use super::{Backward, Forward, Layer, Param, ScratchCache};
+use super::{Backward, Forward, Layer, Param, ScratchCache, WeightSource};
 use crate::backend::{Activation, Backend, MatmulSpec, Regularizer};
 use crate::init::glorot_uniform;
-use crate::rng::Rng;
 
 /// `y = act(x · kernel + bias)` over the last axis; leading axes are rows.
 pub struct Dense<B: Backend> {
@@ -26,13 +25,15 @@ impl<B: Backend> Dense<B> {
         activation: Activation,
         use_bias: bool,
         regularizer: Option<Regularizer>,
-        rng: &mut Rng,
+        source: &mut WeightSource<'_>,
     ) -> Self {
-        let mut kernel = Param::new(backend, "kernel", vec![features, units], &glorot_uniform(rng, features, units));
+        let init = source.take("kernel", features * units, |rng| glorot_uniform(rng, features, units));
+        let mut kernel = Param::new(backend, "kernel", vec![features, units], &init);
         kernel.regularizer = regularizer;
         let mut params = vec![kernel];
         if use_bias {
-            params.push(Param::new(backend, "bias", vec![units], &vec![0.0; units]));
+            let init = source.take("bias", units, |_| vec![0.0; units]);
+            params.push(Param::new(backend, "bias", vec![units], &init));
         }
         let mut output_shape = input_shape.to_vec();
         *output_shape.last_mut().expect("checked by build") = units;

@@ -1,7 +1,6 @@
-use super::{Backward, Forward, Layer, Param};
+use super::{Backward, Forward, Layer, Param, WeightSource};
 use crate::backend::Backend;
 use crate::init::uniform;
-use crate::rng::Rng;
 
 /// Maps token ids `[time]` to vectors `[time, dim]`.
 pub struct Embedding<B: Backend> {
@@ -14,8 +13,16 @@ pub struct Embedding<B: Backend> {
 }
 
 impl<B: Backend> Embedding<B> {
-    pub(super) fn new(backend: &mut B, time: usize, vocab: usize, dim: usize, mask_zero: bool, rng: &mut Rng) -> Self {
-        let table = Param::new(backend, "embeddings", vec![vocab, dim], &uniform(rng, vocab * dim, 0.05));
+    pub(super) fn new(
+        backend: &mut B,
+        time: usize,
+        vocab: usize,
+        dim: usize,
+        mask_zero: bool,
+        source: &mut WeightSource<'_>,
+    ) -> Self {
+        let init = source.take("embeddings", vocab * dim, |rng| uniform(rng, vocab * dim, 0.05));
+        let table = Param::new(backend, "embeddings", vec![vocab, dim], &init);
         Self { output_shape: vec![time, dim], time, vocab, dim, mask_zero, params: vec![table] }
     }
 

@@ -1,7 +1,6 @@
-use super::{Backward, Forward, Layer, Param, ScratchCache};
+use super::{Backward, Forward, Layer, Param, ScratchCache, WeightSource};
 use crate::backend::{Backend, LstmBackward, LstmBuffers, LstmDims, LstmForward, LstmGrads, LstmWeights};
 use crate::init::{glorot_uniform, orthogonal};
-use crate::rng::Rng;
 
 /// Long short-term memory with Keras semantics: sigmoid gates, tanh cell,
 /// gate order i, f, c, o, forget-gate bias initialized to 1.
@@ -22,14 +21,19 @@ impl<B: Backend> Lstm<B> {
         features: usize,
         units: usize,
         return_sequences: bool,
-        rng: &mut Rng,
+        source: &mut WeightSource<'_>,
     ) -> Self {
         let gates = 4 * units;
-        let mut bias = vec![0.0; gates];
-        bias[units..2 * units].fill(1.0);
+        let kernel = source.take("kernel", features * gates, |rng| glorot_uniform(rng, features, gates));
+        let recurrent = source.take("recurrent_kernel", units * gates, |rng| orthogonal(rng, units, gates));
+        let bias = source.take("bias", gates, |_| {
+            let mut bias = vec![0.0; gates];
+            bias[units..2 * units].fill(1.0);
+            bias
+        });
         let params = vec![
-            Param::new(backend, "kernel", vec![features, gates], &glorot_uniform(rng, features, gates)),
-            Param::new(backend, "recurrent_kernel", vec![units, gates], &orthogonal(rng, units, gates)),
+            Param::new(backend, "kernel", vec![features, gates], &kernel),
+            Param::new(backend, "recurrent_kernel", vec![units, gates], &recurrent),
             Param::new(backend, "bias", vec![gates], &bias),
         ];
         let output_shape = if return_sequences { vec![time, units] } else { vec![units] };

@@ -12,17 +12,21 @@ mod lstm;
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashMap;
+
 use crate::backend::{Activation, Backend, Regularizer};
-use crate::error::{Error, Result};
+use crate::plan::LayerPlan;
 use crate::rng::Rng;
+use crate::tensor::Tensor;
 
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use lstm::Lstm;
 
-/// One layer as written in `model.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One layer as written in `model.json`. Read strictly: an unknown field
+/// is an error (see [`crate::schema`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LayerConfig {
     /// Unique within the model; names the weight tensors (`<name>/kernel`).
     /// Left empty, it is filled in Keras style: `dense`, `dense_1`, …
@@ -41,7 +45,7 @@ fn default_true() -> bool {
 
 /// The layer types and their settings, with Keras's names and defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LayerKind {
     Dense {
         units: usize,
@@ -174,51 +178,62 @@ pub trait Layer<B: Backend> {
     }
 }
 
-/// Builds a layer for `input_shape` (one example), drawing initial weights from `rng`.
+/// Where a new layer's starting weights come from.
+pub enum WeightSource<'a> {
+    /// Keras's initializers, drawn from the layer's own seeded generator.
+    Drawn(Rng),
+    /// A file's tensors by `<layer>/<param>` name, already checked against
+    /// the plan: no initializer runs (an LSTM(2048)'s orthogonal one takes
+    /// a minute), and nothing is allocated that the file did not hold.
+    Given { layer: &'a str, tensors: &'a mut HashMap<String, Tensor> },
+}
+
+impl WeightSource<'_> {
+    /// The starting values of parameter `name`: the given tensor, or `draw`
+    /// run on the layer's generator (parameters draw in a fixed order, so a
+    /// seed always gives the same weights).
+    pub fn take(&mut self, name: &str, len: usize, draw: impl FnOnce(&mut Rng) -> Vec<f32>) -> Vec<f32> {
+        match self {
+            WeightSource::Drawn(rng) => draw(rng),
+            WeightSource::Given { layer, tensors } => {
+                let tensor = tensors.remove(&format!("{layer}/{name}")).expect("the plan checked every tensor");
+                debug_assert_eq!(tensor.data.len(), len);
+                tensor.data
+            }
+        }
+    }
+}
+
+/// Builds the layer that `plan` describes, with weights from `source`.
 pub fn build<B: Backend + 'static>(
     backend: &mut B,
     config: &LayerConfig,
-    input_shape: &[usize],
-    rng: &mut Rng,
-) -> Result<Box<dyn Layer<B>>> {
-    let bad = |why: String| Err(Error::InvalidModel(format!("layer `{}`: {why}", config.name)));
-    Ok(match config.kind.clone() {
+    plan: &LayerPlan,
+    source: &mut WeightSource<'_>,
+) -> Box<dyn Layer<B>> {
+    let input_shape = &plan.input_shape;
+    match config.kind.clone() {
         LayerKind::Dense { units, activation, use_bias, kernel_regularizer } => {
-            let Some(&features) = input_shape.last() else {
-                return bad("a dense layer needs an input with at least one axis".into());
-            };
-            if units == 0 {
-                return bad("units must be at least 1".into());
-            }
-            Box::new(Dense::new(backend, input_shape, features, units, activation, use_bias, kernel_regularizer, rng))
+            let features = *input_shape.last().expect("checked by the plan");
+            Box::new(Dense::new(
+                backend,
+                input_shape,
+                features,
+                units,
+                activation,
+                use_bias,
+                kernel_regularizer,
+                source,
+            ))
         }
         LayerKind::Embedding { input_dim, output_dim, mask_zero } => {
-            if input_shape.len() != 1 {
-                return bad(format!(
-                    "an embedding takes a sequence of token ids (input shape [time]), got {input_shape:?}"
-                ));
-            }
-            if input_dim == 0 || output_dim == 0 {
-                return bad("input_dim and output_dim must be at least 1".into());
-            }
-            Box::new(Embedding::new(backend, input_shape[0], input_dim, output_dim, mask_zero, rng))
+            Box::new(Embedding::new(backend, input_shape[0], input_dim, output_dim, mask_zero, source))
         }
         LayerKind::Lstm { units, return_sequences } => {
-            let &[time, features] = input_shape else {
-                return bad(format!("an LSTM takes sequences (input shape [time, features]), got {input_shape:?}; put an Embedding or an LSTM with return_sequences before it"));
-            };
-            if units == 0 || time == 0 {
-                return bad("units and sequence length must be at least 1".into());
-            }
-            Box::new(Lstm::new(backend, time, features, units, return_sequences, rng))
+            Box::new(Lstm::new(backend, input_shape[0], input_shape[1], units, return_sequences, source))
         }
-        LayerKind::Dropout { rate } => {
-            if !(0.0..1.0).contains(&rate) {
-                return bad(format!("dropout rate must be in [0, 1), got {rate}"));
-            }
-            Box::new(Dropout::new(input_shape, rate))
-        }
-    })
+        LayerKind::Dropout { rate } => Box::new(Dropout::new(input_shape, rate)),
+    }
 }
 
 /// Per-batch-size scratch buffers.
