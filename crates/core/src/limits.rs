@@ -36,13 +36,13 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_parameters: 16_000_000,
+            max_parameters: 32_000_000,
             max_batch_activations: 1 << 27,
             max_sequence_length: 4096,
             max_vocabulary: 250_000,
             max_layers: 64,
             max_json_bytes: 64 << 20,
-            max_weights_bytes: (16_000_000 * 4) + (1 << 20),
+            max_weights_bytes: (32_000_000 * 4) + (1 << 20),
             max_data_bytes: 64 << 20,
         }
     }

@@ -88,7 +88,8 @@ impl<'de> Deserialize<'de> for LayerConfig {
                 continue;
             }
             let Some(value) = map.remove(*option) else { continue };
-            if let Some(accepted) = accepted.filter(|a| value.to_string() != *a) {
+            if let Some(accepted) = accepted.filter(|a| serde_json::from_str::<Value>(a).ok().as_ref() != Some(&value))
+            {
                 return Err(D::Error::custom(format!(
                     "`{option}` is {value}, but Neuroglow's {kind} computes {accepted} only; \
                      a model trained with another value would give other results here"
