@@ -2,7 +2,7 @@
 //! data, reading uploads, and handing the user a download.
 
 use js_sys::{Array, Uint8Array};
-use neuroglow_core::{CpuBackend, Model};
+use neuroglow_core::{CpuBackend, Limits, Model};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -47,11 +47,27 @@ pub async fn fetch_text(url: &str) -> Result<String, String> {
 pub async fn load_model(url: &str) -> Result<Model<CpuBackend>, String> {
     let json = fetch_text(&format!("{url}model.json")).await?;
     let weights = fetch_bytes(&format!("{url}model.safetensors")).await?;
-    Model::from_files(&json, &weights, CpuBackend::new()).map_err(|e| format!("the model at {url} cannot be used: {e}"))
+    checked_model(&json, &weights).await.map_err(|e| format!("the model at {url} cannot be used: {e}"))
 }
 
-/// The bytes of a file the user picked.
-pub async fn read_upload(file: &web_sys::File) -> Result<Vec<u8>, String> {
+/// A model from its two files, once it has passed a trial prediction: only
+/// such a model is given to a view or saved in the browser.
+pub async fn checked_model(json: &str, weights: &[u8]) -> Result<Model<CpuBackend>, String> {
+    let mut model = Model::from_files(json, weights, CpuBackend::new()).map_err(|e| e.to_string())?;
+    model.trial_prediction().await.map_err(|e| e.to_string())?;
+    Ok(model)
+}
+
+/// The bytes of a file the user picked, if it is at most `limit` bytes.
+pub async fn read_upload(file: &web_sys::File, limit: usize) -> Result<Vec<u8>, String> {
+    if file.size() > limit as f64 {
+        return Err(format!(
+            "{} is {:.1} MB; this page takes files of up to {:.0} MB",
+            file.name(),
+            file.size() / 1e6,
+            limit as f64 / 1e6
+        ));
+    }
     let buffer = JsFuture::from(file.array_buffer()).await.map_err(js_message)?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }
@@ -94,7 +110,7 @@ pub fn TextUpload(
         let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
         leptos::task::spawn_local(async move {
             let result = async {
-                let bytes = read_upload(&file).await?;
+                let bytes = read_upload(&file, Limits::default().max_data_bytes).await?;
                 let text = String::from_utf8(bytes).map_err(|_| format!("{} is not a UTF-8 text file", file.name()))?;
                 match convert {
                     Some(convert) => convert(&file.name(), &text),

@@ -4,12 +4,12 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use neuroglow_core::{CpuBackend, Model};
+use neuroglow_core::{CpuBackend, Limits, Model};
 use serde::Deserialize;
 use wasm_bindgen::JsCast;
 
 use crate::app::ViewModels;
-use crate::files::{download, fetch_text, read_upload};
+use crate::files::{checked_model, download, fetch_text, read_upload};
 use crate::slot::ModelSlot;
 use crate::{digits, generator, sentiment};
 
@@ -85,9 +85,12 @@ async fn import(
     let (Some(json), Some(weights)) = (picked_file(json), picked_file(weights)) else {
         return Err("pick both files: model.json and model.safetensors".into());
     };
-    let json = String::from_utf8(read_upload(&json).await?).map_err(|_| "model.json is not UTF-8 text".to_string())?;
-    let weights = read_upload(&weights).await?;
-    let model = Model::from_files(&json, &weights, CpuBackend::new()).map_err(|e| e.to_string())?;
+    let limits = Limits::default();
+    let json = read_upload(&json, limits.max_json_bytes).await?;
+    let json = String::from_utf8(json).map_err(|_| "model.json is not UTF-8 text".to_string())?;
+    let weights = read_upload(&weights, limits.max_weights_bytes).await?;
+    // Only a model that predicts is handed to a view and saved.
+    let model = checked_model(&json, &weights).await?;
     let Some((slot, view)) = view_for(&models, &model) else {
         return Err(format!(
             "the model loaded, but no view here can use it (it takes {:?} and gives {:?}); its layers:\n{}",

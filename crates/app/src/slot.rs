@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use neuroglow_core::{CpuBackend, Model};
 
-use crate::files::load_model;
+use crate::files::{checked_model, load_model};
 use crate::store;
 use crate::training::copy_of;
 
@@ -142,13 +142,15 @@ impl ModelSlot {
             Some(key) => store::load(key).await.ok().flatten(),
             None => None,
         };
-        let problem = match saved.map(|f| Model::from_files(&f.json, &f.safetensors, CpuBackend::new())) {
-            Some(Ok(model)) => {
-                self.own.set(true);
-                self.set(model);
-                return Ok(());
-            }
-            Some(Err(e)) => Some(format!("your saved model could not be read ({e}); the pretrained one is loaded")),
+        let problem = match saved {
+            Some(files) => match checked_model(&files.json, &files.safetensors).await {
+                Ok(model) => {
+                    self.own.set(true);
+                    self.set(model);
+                    return Ok(());
+                }
+                Err(e) => Some(format!("your saved model could not be used ({e}); the pretrained one is loaded")),
+            },
             None => None,
         };
         let url = self.source_url();

@@ -634,6 +634,29 @@ impl<B: Backend + 'static> Model<B> {
         Tensor::new(shape, data)
     }
 
+    /// Predicts once on inputs every model of its kind must take: an example
+    /// of zeros and, for a text model, a short sentence through its own
+    /// encoder. A model that fails here would fail in every view that uses
+    /// it, so views adopt (and save) a model only after it passes.
+    pub async fn trial_prediction(&mut self) -> Result<()> {
+        let mut shape = vec![1];
+        shape.extend_from_slice(self.input_shape());
+        let mut x = Tensor::zeros(shape);
+        if self.spec.text_encoder.is_some() {
+            x = self.encode_texts(&["A fine day, and a good one."])?;
+        } else {
+            self.preprocess(&mut x)?;
+        }
+        let y = self.predict(&x, 1).await?;
+        if let Some(i) = y.data.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidModel(format!(
+                "a trial prediction gave {} at output {i}; the model's weights or settings are broken",
+                y.data[i]
+            )));
+        }
+        Ok(())
+    }
+
     /// Names (`layer/param`) and shapes of all weights, in model order.
     pub fn weight_shapes(&self) -> Vec<(String, Vec<usize>)> {
         self.layers

@@ -198,3 +198,16 @@ fn generation_refuses_a_temperature_that_is_not_a_number() {
         matches!(&m.spec().text_encoder, Some(TextEncoder::Chars { vocab, .. }) if *vocab == CharVocab::fit("cab").unwrap())
     );
 }
+
+#[test]
+fn a_model_whose_outputs_overflow_fails_its_trial_prediction() {
+    let json = spec("[2]", r#"{"type": "dense", "units": 1}, {"type": "dense", "units": 1}"#, "mean_squared_error");
+    let mut m = model(&json);
+    block(m.trial_prediction()).unwrap();
+    let mut weights = block(m.weights()).unwrap();
+    weights.iter_mut().find(|(n, _)| n == "dense/bias").unwrap().1.data[0] = 3e38;
+    weights.iter_mut().find(|(n, _)| n == "dense_1/kernel").unwrap().1.data[0] = 10.0;
+    m.set_weights(&weights).unwrap();
+    let error = block(m.trial_prediction()).unwrap_err().to_string();
+    assert!(error.contains("trial prediction gave inf"), "{error}");
+}
