@@ -34,14 +34,14 @@ pub enum Error {
     NonFiniteLoss { loss: f32, epoch: usize },
     /// A size in a model file or a dataset is over one of the [`Limits`](crate::limits::Limits).
     #[error("{}", limit_message(what, *value, *limit, name))]
-    Limit { what: String, value: usize, limit: usize, name: &'static str },
+    Limit { what: String, value: u64, limit: usize, name: &'static str },
     /// The compute backend failed (for example a lost GPU device).
     #[error("backend failure: {0}")]
     Backend(String),
 }
 
-fn limit_message(what: &str, value: usize, limit: usize, name: &str) -> String {
-    if value == usize::MAX {
+fn limit_message(what: &str, value: u64, limit: usize, name: &str) -> String {
+    if value == u64::MAX {
         return format!(
             "{what} is too large to compute: its size overflows. The file is damaged or not meant for Neuroglow"
         );

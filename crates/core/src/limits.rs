@@ -94,8 +94,8 @@ impl Limits {
     }
 
     /// An error unless `value ≤ limit`. `what` says where the value came from.
-    pub fn check(what: &str, value: usize, limit: usize, name: &'static str) -> Result<()> {
-        if value <= limit {
+    pub fn check(what: &str, value: u64, limit: usize, name: &'static str) -> Result<()> {
+        if value <= limit as u64 {
             return Ok(());
         }
         Err(Error::Limit { what: what.to_string(), value, limit, name })
@@ -103,27 +103,36 @@ impl Limits {
 
     /// Checks the size of a user's data before it is parsed.
     pub fn check_data_bytes(&self, what: &str, bytes: usize) -> Result<()> {
-        Self::check(what, bytes, self.max_data_bytes, "max_data_bytes")
+        Self::check(what, bytes as u64, self.max_data_bytes, "max_data_bytes")
     }
 }
 
+// Sizes are worked out in 64 bits whatever the platform, so that a file is
+// judged the same natively and in wasm32 (where `usize` has 32 bits), and
+// converted to `usize` only once they are within a limit.
+
 /// `a · b`, or an error naming what overflowed (sizes in a file can be anything).
-pub fn mul(what: &str, a: usize, b: usize) -> Result<usize> {
+pub fn mul(what: &str, a: u64, b: u64) -> Result<u64> {
     a.checked_mul(b).ok_or_else(|| overflow(what))
 }
 
 /// `a + b`, or an error naming what overflowed.
-pub fn add(what: &str, a: usize, b: usize) -> Result<usize> {
+pub fn add(what: &str, a: u64, b: u64) -> Result<u64> {
     a.checked_add(b).ok_or_else(|| overflow(what))
 }
 
 /// The product of `dims`, or an error naming what overflowed.
-pub fn product(what: &str, dims: &[usize]) -> Result<usize> {
-    dims.iter().try_fold(1usize, |acc, &d| mul(what, acc, d))
+pub fn product(what: &str, dims: &[usize]) -> Result<u64> {
+    dims.iter().try_fold(1u64, |acc, &d| mul(what, acc, d as u64))
+}
+
+/// A size already checked against a limit, as a `usize`.
+pub fn to_usize(what: &str, value: u64) -> Result<usize> {
+    usize::try_from(value).map_err(|_| overflow(what))
 }
 
 fn overflow(what: &str) -> Error {
-    Error::Limit { what: what.to_string(), value: usize::MAX, limit: usize::MAX, name: "size arithmetic" }
+    Error::Limit { what: what.to_string(), value: u64::MAX, limit: usize::MAX, name: "size arithmetic" }
 }
 
 #[cfg(test)]
@@ -144,7 +153,7 @@ mod tests {
     #[test]
     fn checked_sizes_name_what_overflowed() {
         assert_eq!(product("shape", &[2, 3, 4]).unwrap(), 24);
-        let error = product("input_shape", &[usize::MAX, 2]).unwrap_err().to_string();
+        let error = product("input_shape", &[usize::MAX, usize::MAX, 2]).unwrap_err().to_string();
         assert!(error.contains("input_shape"), "{error}");
     }
 

@@ -88,7 +88,7 @@ impl ModelSpec {
     /// Parses `model.json` strictly: an unknown field is an error naming it.
     /// The sizes it asks for are checked by [`ModelSpec::plan`].
     pub fn from_json_with_limits(text: &str, limits: &Limits) -> Result<Self> {
-        Limits::check("model.json (bytes)", text.len(), limits.max_json_bytes, "max_json_bytes")?;
+        Limits::check("model.json (bytes)", text.len() as u64, limits.max_json_bytes, "max_json_bytes")?;
         let spec: ModelSpec = serde_json::from_str(text).map_err(|e| Error::ModelJson(e.to_string()))?;
         if spec.format != MODEL_FORMAT {
             return Err(Error::ModelJson(format!("field `format` is {:?}, expected {MODEL_FORMAT:?}", spec.format)));

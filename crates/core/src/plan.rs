@@ -34,7 +34,7 @@ pub struct LayerPlan {
     /// Whether the padding mask applies to this layer's output.
     pub mask_out: bool,
     /// Floats of scratch memory per example (pre-activations, LSTM states).
-    pub scratch_per_example: usize,
+    pub scratch_per_example: u64,
 }
 
 /// The whole model's shapes and memory.
@@ -85,7 +85,7 @@ impl ModelSpec {
         if self.layers.is_empty() {
             return Err(Error::InvalidModel("the model has no layers; add at least one to `layers`".into()));
         }
-        Limits::check("the number of layers", self.layers.len(), limits.max_layers, "max_layers")?;
+        Limits::check("the number of layers", self.layers.len() as u64, limits.max_layers, "max_layers")?;
         if self.input_shape.is_empty() || self.input_shape.contains(&0) {
             return Err(Error::InvalidModel(format!(
                 "input_shape {:?} must list at least one size, none of them 0",
@@ -94,10 +94,10 @@ impl ModelSpec {
         }
         let input_len = limits::product("input_shape", &self.input_shape)?;
         let mut layers: Vec<LayerPlan> = Vec::with_capacity(self.layers.len());
-        let mut parameters = 0usize;
+        let mut parameters = 0u64;
         // The input and its gradient, the mask (one per step) and the targets.
         let mut per_example = limits::mul("the input", input_len, 2)?;
-        per_example = limits::add("the mask", per_example, self.input_shape[0])?;
+        per_example = limits::add("the mask", per_example, self.input_shape[0] as u64)?;
         for (index, config) in self.layers.iter().enumerate() {
             let (input_shape, mask_in) =
                 layers.last().map_or((&self.input_shape, false), |l| (&l.output_shape, l.mask_out));
@@ -121,15 +121,16 @@ impl ModelSpec {
             .map_err(|e| in_layer(e, index, &config.name))?;
             layers.push(layer);
         }
+        // Both are within their limits, so they fit a `usize`.
         let plan = ModelPlan {
             input_shape: self.input_shape.clone(),
             layers,
-            parameters,
-            activations_per_example: per_example,
+            parameters: limits::to_usize("the number of weights", parameters)?,
+            activations_per_example: limits::to_usize("working memory", per_example)?,
         };
         self.check_loss(&plan)?;
         self.check_optimizer()?;
-        self.check_preprocessing(input_len)?;
+        self.check_preprocessing(limits::to_usize("input_shape", input_len)?)?;
         self.check_text_encoder(&plan, limits)?;
         Ok(plan)
     }
@@ -221,7 +222,7 @@ impl ModelSpec {
             )));
         }
         if let Some(ids) = encoder.id_count() {
-            Limits::check("the text encoder's vocabulary", ids, limits.max_vocabulary, "max_vocabulary")?;
+            Limits::check("the text encoder's vocabulary", ids as u64, limits.max_vocabulary, "max_vocabulary")?;
             if ids > input_dim {
                 return Err(Error::InvalidModel(format!(
                     "the text encoder produces ids up to {} but the Embedding's input_dim is {input_dim}; ids must be below input_dim",
@@ -296,7 +297,8 @@ fn plan_layer(
             if use_bias {
                 params.push(param("bias", vec![units]));
             }
-            plan(output_shape, params, mask_in, limits::mul("the dense layer's output", rows, units)?)
+            let scratch = limits::mul("the dense layer's output", rows, units as u64)?;
+            plan(output_shape, params, mask_in, scratch)
         }
         LayerKind::Embedding { input_dim, output_dim, mask_zero } => {
             if index != 0 {
@@ -310,10 +312,10 @@ fn plan_layer(
             if input_dim == 0 || output_dim == 0 {
                 return bad("input_dim and output_dim must be at least 1".into());
             }
-            Limits::check("the Embedding's input_dim", input_dim, limits.max_vocabulary, "max_vocabulary")?;
+            Limits::check("the Embedding's input_dim", input_dim as u64, limits.max_vocabulary, "max_vocabulary")?;
             Limits::check(
                 "the sequence length (input_shape)",
-                time,
+                time as u64,
                 limits.max_sequence_length,
                 "max_sequence_length",
             )?;
@@ -326,17 +328,19 @@ fn plan_layer(
             if units == 0 {
                 return bad("units must be at least 1".into());
             }
-            Limits::check("the sequence length", time, limits.max_sequence_length, "max_sequence_length")?;
-            let gates = limits::mul("the LSTM's 4 × units gates", units, 4)?;
+            Limits::check("the sequence length", time as u64, limits.max_sequence_length, "max_sequence_length")?;
+            Limits::check("the LSTM's units", units as u64, limits.max_parameters / 4, "max_parameters")?;
+            let gates = 4 * units;
+            let (time64, features64, units64, gates64) = (time as u64, features as u64, units as u64, gates as u64);
             let output_shape = if return_sequences { vec![time, units] } else { vec![units] };
             // The LSTM's saved states and backward scratch (see `LstmBuffers`).
             let steps = [
-                limits::mul("LSTM states", time, limits::mul("LSTM states", features, 2)?)?,
-                limits::mul("LSTM states", time, limits::mul("LSTM states", gates, 2)?)?,
-                limits::mul("LSTM states", time + 1, limits::mul("LSTM states", units, 2)?)?,
-                limits::mul("LSTM states", units, 3)?,
+                limits::mul("LSTM states", time64, limits::mul("LSTM states", features64, 2)?)?,
+                limits::mul("LSTM states", time64, limits::mul("LSTM states", gates64, 2)?)?,
+                limits::mul("LSTM states", time64 + 1, limits::mul("LSTM states", units64, 2)?)?,
+                limits::mul("LSTM states", units64, 3)?,
             ];
-            let scratch = steps.into_iter().try_fold(0, |a, b| limits::add("LSTM states", a, b))?;
+            let scratch = steps.into_iter().try_fold(0u64, |a, b| limits::add("LSTM states", a, b))?;
             let params = vec![
                 param("kernel", vec![features, gates]),
                 param("recurrent_kernel", vec![units, gates]),

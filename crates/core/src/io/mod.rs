@@ -63,7 +63,7 @@ pub fn decode_expected_weights<'a>(
     expected: impl Iterator<Item = (String, &'a [usize])>,
     limits: &Limits,
 ) -> Result<HashMap<String, Tensor>> {
-    Limits::check("model.safetensors (bytes)", bytes.len(), limits.max_weights_bytes, "max_weights_bytes")?;
+    Limits::check("model.safetensors (bytes)", bytes.len() as u64, limits.max_weights_bytes, "max_weights_bytes")?;
     let file = SafeTensors::deserialize(bytes).map_err(|e| Error::WeightsFile(e.to_string()))?;
     let expected: Vec<(String, &[usize])> = expected.collect();
     if let Some((name, view)) = file.iter().find(|(_, v)| v.dtype() != Dtype::F32) {
