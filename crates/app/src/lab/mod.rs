@@ -230,18 +230,30 @@ pub fn Lab(opened: Signal<bool>, #[prop(optional)] setup: Option<String>) -> imp
         let Some(mut taken) = session.try_update_value(Option::take).flatten() else { return false };
         let trained_for = current();
         let result = train_epoch(&mut taken, settings.get_untracked().batch_size).await;
+        // Each signal set below redraws part of the page at once: the curves,
+        // the output heatmap and the network's neuron maps each get a task of
+        // their own, so that the page stays responsive.
+        yield_to_browser().await;
         if current() != trained_for {
             return false; // the settings changed meanwhile (or the lab is gone): this session is done
         }
         session.set_value(Some(taken));
+        let still_current = || async move {
+            yield_to_browser().await;
+            current() == trained_for
+        };
         match result {
             Ok((train_loss, test_loss, grid, drawn)) => {
                 let epoch = progress.get_untracked().map_or(0, |p| p.epoch) + 1;
                 set_progress.set(Some(Progress { epoch, train_loss, test_loss }));
                 set_train_curve.update(|c| c.push(train_loss));
                 set_test_curve.update(|c| c.push(test_loss));
-                output.set(grid);
-                picture.set(drawn);
+                if still_current().await {
+                    output.set(grid);
+                }
+                if still_current().await {
+                    picture.set(drawn);
+                }
                 true
             }
             Err(message) => {
