@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 use neuroglow_core::data::text::{parse_labelled_csv, parse_labelled_lines, TextEncoder};
 use neuroglow_core::data::Dataset;
 use neuroglow_core::evaluation::ClassificationReport;
+use neuroglow_core::reading;
 use neuroglow_core::rng::Rng;
 use neuroglow_core::{CpuBackend, Model, Tensor};
 
@@ -42,8 +43,9 @@ struct WordStep {
     probability: f32,
 }
 
-/// The model's probability after each prefix of the sentence's words; the
-/// last is its verdict on the whole sentence.
+/// The model's probability after each of the sentence's words (up to
+/// [`reading::MAX_WORDS`]), read in one pass; the last is its verdict on the
+/// whole sentence.
 async fn read_sentence(model: &mut Model<CpuBackend>, text: &str) -> Result<Vec<WordStep>, String> {
     let Some(TextEncoder::Words { tokenizer, .. }) = model.spec().text_encoder.clone() else {
         return Err("this model does not read words".into());
@@ -52,14 +54,11 @@ async fn read_sentence(model: &mut Model<CpuBackend>, text: &str) -> Result<Vec<
     if words.is_empty() {
         return Ok(Vec::new());
     }
-    let prefixes: Vec<String> = (1..=words.len()).map(|k| words[..k].join(" ")).collect();
-    let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
-    let x = model.encode_texts(&prefixes).map_err(|e| e.to_string())?;
-    let p = model.predict(&x, 64).await.map_err(|e| e.to_string())?;
+    let outputs = reading::outputs_after_each_word(model, &words).await.map_err(|e| e.to_string())?;
     Ok(words
         .into_iter()
-        .zip(p.data)
-        .map(|(word, probability)| WordStep { known: tokenizer.index_of(&word).is_some(), word, probability })
+        .zip(outputs)
+        .map(|(word, output)| WordStep { known: tokenizer.index_of(&word).is_some(), word, probability: output[0] })
         .collect())
 }
 

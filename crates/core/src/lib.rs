@@ -44,6 +44,7 @@ pub mod math;
 mod model;
 pub mod optim;
 pub mod plan;
+pub mod reading;
 pub mod rng;
 mod schema;
 mod tensor;
