@@ -293,6 +293,10 @@ enum Reached {
     Loaded,
     Predicted,
     Trained,
+    /// A data case that some reader took.
+    DataRead,
+    /// A data case that every reader refused with an error.
+    DataRefused,
 }
 
 /// Loads a model (with its weights file, or with fresh weights as the CLI
@@ -366,17 +370,17 @@ fn exercise_data(case: usize, rng: &mut Rng) -> Reached {
         CharVocab::fit(&text).and_then(|v| text::next_char_windows(&v.encode(&text), 1 + rng.below(40), true)).is_ok(),
     ];
     if read.contains(&true) {
-        Reached::Trained
+        Reached::DataRead
     } else {
-        Reached::Refused
+        Reached::DataRefused
     }
 }
 
 #[derive(Default)]
 struct Counts {
     cases: usize,
-    /// By [`Reached`]: refused, loaded, predicted, trained.
-    reached: [usize; 4],
+    /// By [`Reached`].
+    reached: [usize; 6],
     panics: Vec<usize>,
     slow: Vec<(usize, Duration)>,
 }
@@ -432,10 +436,14 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
         counts.cases += 1;
     }
     let _ = std::panic::take_hook();
-    let [refused, loaded, predicted, trained] = counts.reached;
-    println!(
-        "fuzz (seed {seed}): {} cases in {:.1} s: {refused} refused with an error, {loaded} loaded, \
-         {predicted} predicted, {trained} trained (or data read); {} panic(s), 0 over-cap allocations, {} slow (> {} s)",
+    let [refused, loaded, predicted, trained, data_read, data_refused] = counts.reached;
+    // Straight to stderr: the test harness would hold back `println!`, and
+    // the counts belong in every run's log.
+    let _ = writeln!(
+        std::io::stderr(),
+        "fuzz (seed {seed}): {} cases in {:.1} s. Models: {refused} refused with an error, {loaded} loaded, \
+         {predicted} predicted, {trained} trained a step. Data: {data_read} read, {data_refused} refused. \
+         {} panic(s), 0 over-cap allocations, {} slow (> {} s)",
         counts.cases,
         started.elapsed().as_secs_f64(),
         counts.panics.len(),
