@@ -96,7 +96,8 @@ async fn step_reader(model: &mut Model<CpuBackend>) -> Result<Model<CpuBackend>>
     if let LayerKind::Lstm { return_sequences, .. } = &mut spec.layers[i].kind {
         *return_sequences = true;
     }
-    let mut reader = Model::with_limits(spec, CpuBackend::new(), model.limits())?;
-    reader.set_weights(&model.weights().await?)?;
-    Ok(reader)
+    // Built from the model's own weights: no initializer runs.
+    let plan = spec.plan(model.limits())?;
+    let weights = model.weights().await?.into_iter().collect();
+    Ok(Model::build(spec, plan, *model.limits(), CpuBackend::new(), Some(weights)))
 }
