@@ -346,6 +346,7 @@ fn plan_layer(
                 param("recurrent_kernel", vec![units, gates]),
                 param("bias", vec![gates]),
             ];
+            // A sequence output keeps the mask; the final state consumes it.
             plan(output_shape, params, mask_in && return_sequences, scratch)
         }
         LayerKind::Dropout { rate } => {

@@ -4,7 +4,6 @@ use crate::init::glorot_uniform;
 
 /// `y = act(x · kernel + bias)` over the last axis; leading axes are rows.
 pub struct Dense<B: Backend> {
-    output_shape: Vec<usize>,
     /// Rows per example (product of the leading axes).
     rows_per_example: usize,
     features: usize,
@@ -35,11 +34,8 @@ impl<B: Backend> Dense<B> {
             let init = source.take("bias", units, |_| vec![0.0; units]);
             params.push(Param::new(backend, "bias", vec![units], &init));
         }
-        let mut output_shape = input_shape.to_vec();
-        *output_shape.last_mut().expect("checked by build") = units;
         Self {
             rows_per_example: input_shape[..input_shape.len() - 1].iter().product(),
-            output_shape,
             features,
             units,
             activation,
@@ -50,9 +46,6 @@ impl<B: Backend> Dense<B> {
 }
 
 impl<B: Backend> Layer<B> for Dense<B> {
-    fn output_shape(&self) -> &[usize] {
-        &self.output_shape
-    }
     fn params(&self) -> &[Param<B>] {
         &self.params
     }

@@ -18,9 +18,6 @@ impl Dropout {
 }
 
 impl<B: Backend> Layer<B> for Dropout {
-    fn output_shape(&self) -> &[usize] {
-        &self.shape
-    }
     fn params(&self) -> &[Param<B>] {
         &[]
     }

@@ -4,7 +4,6 @@ use crate::init::uniform;
 
 /// Maps token ids `[time]` to vectors `[time, dim]`.
 pub struct Embedding<B: Backend> {
-    output_shape: Vec<usize>,
     time: usize,
     vocab: usize,
     dim: usize,
@@ -23,7 +22,7 @@ impl<B: Backend> Embedding<B> {
     ) -> Self {
         let init = source.take("embeddings", vocab * dim, |rng| uniform(rng, vocab * dim, 0.05));
         let table = Param::new(backend, "embeddings", vec![vocab, dim], &init);
-        Self { output_shape: vec![time, dim], time, vocab, dim, mask_zero, params: vec![table] }
+        Self { time, vocab, dim, mask_zero, params: vec![table] }
     }
 
     /// Size of the vocabulary: valid ids are `0..vocab`.
@@ -33,19 +32,12 @@ impl<B: Backend> Embedding<B> {
 }
 
 impl<B: Backend> Layer<B> for Embedding<B> {
-    fn output_shape(&self) -> &[usize] {
-        &self.output_shape
-    }
     fn params(&self) -> &[Param<B>] {
         &self.params
     }
     fn params_mut(&mut self) -> &mut [Param<B>] {
         &mut self.params
     }
-    fn passes_mask(&self, incoming: bool) -> bool {
-        incoming || self.mask_zero
-    }
-
     fn forward(&mut self, backend: &mut B, io: Forward<'_, B>) {
         let mask = self.mask_zero.then_some(io.mask);
         let count = io.batch * self.time;

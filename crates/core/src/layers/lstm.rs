@@ -5,7 +5,6 @@ use crate::init::{glorot_uniform, orthogonal};
 /// Long short-term memory with Keras semantics: sigmoid gates, tanh cell,
 /// gate order i, f, c, o, forget-gate bias initialized to 1.
 pub struct Lstm<B: Backend> {
-    output_shape: Vec<usize>,
     time: usize,
     features: usize,
     units: usize,
@@ -36,8 +35,7 @@ impl<B: Backend> Lstm<B> {
             Param::new(backend, "recurrent_kernel", vec![units, gates], &recurrent),
             Param::new(backend, "bias", vec![gates], &bias),
         ];
-        let output_shape = if return_sequences { vec![time, units] } else { vec![units] };
-        Self { output_shape, time, features, units, return_sequences, params, buffers: ScratchCache::default() }
+        Self { time, features, units, return_sequences, params, buffers: ScratchCache::default() }
     }
 
     fn dims(&self, batch: usize) -> LstmDims {
@@ -46,20 +44,12 @@ impl<B: Backend> Lstm<B> {
 }
 
 impl<B: Backend> Layer<B> for Lstm<B> {
-    fn output_shape(&self) -> &[usize] {
-        &self.output_shape
-    }
     fn params(&self) -> &[Param<B>] {
         &self.params
     }
     fn params_mut(&mut self) -> &mut [Param<B>] {
         &mut self.params
     }
-    /// A sequence output keeps the mask; the final state consumes it.
-    fn passes_mask(&self, incoming: bool) -> bool {
-        incoming && self.return_sequences
-    }
-
     fn forward(&mut self, backend: &mut B, io: Forward<'_, B>) {
         let dims = self.dims(io.batch);
         let buffers = self.buffers.get_or_insert_with(io.batch, || LstmBuffers::new(backend, dims));

@@ -158,15 +158,11 @@ pub struct Backward<'a, B: Backend> {
 }
 
 /// A layer on a backend.
+/// Its shapes, and whether the padding mask applies to its output, are in
+/// the model's [`LayerPlan`].
 pub trait Layer<B: Backend> {
-    /// Shape of one example's output (without the batch axis).
-    fn output_shape(&self) -> &[usize];
     fn params(&self) -> &[Param<B>];
     fn params_mut(&mut self) -> &mut [Param<B>];
-    /// Whether the padding mask is active after this layer, given whether it was before.
-    fn passes_mask(&self, incoming: bool) -> bool {
-        incoming
-    }
     fn forward(&mut self, backend: &mut B, io: Forward<'_, B>);
     fn backward(&mut self, backend: &mut B, io: Backward<'_, B>);
     /// The output layer's pre-activation values for a batch size used before.
