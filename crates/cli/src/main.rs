@@ -259,7 +259,7 @@ fn run(cli: Cli) -> Result<(), String> {
 /// A model from a directory; without model.safetensors it starts from the seed's initial weights.
 fn load_model(dir: &Path, limits: &Limits) -> Result<Model<CpuBackend>, String> {
     let (json, weights) = ModelFiles::read_dir(dir).map_err(|e| e.to_string())?;
-    let context = |e: Error| format!("{}: {e}", dir.display());
+    let context = |e: Error| format!("{}: {}", dir.display(), with_limit_hint(e));
     match weights {
         Some(bytes) => Model::from_files_with_limits(&json, &bytes, CpuBackend::new(), limits).map_err(context),
         None => {
@@ -269,10 +269,20 @@ fn load_model(dir: &Path, limits: &Limits) -> Result<Model<CpuBackend>, String> 
     }
 }
 
+/// An error's text; for a size over a limit, with how to raise it here.
+fn with_limit_hint(error: Error) -> String {
+    match &error {
+        Error::Limit { name, .. } if Limits::NAMES.contains(name) => {
+            format!("{error} (or raise the limit with --limit {name}=N)")
+        }
+        _ => error.to_string(),
+    }
+}
+
 /// A data file's text, once its size is within the limit.
 fn read(path: &Path, limits: &Limits) -> Result<String, String> {
     let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
     let bytes = std::fs::metadata(path).map_err(cannot)?.len();
-    limits.check_data_bytes(&path.display().to_string(), bytes as usize).map_err(|e| e.to_string())?;
+    limits.check_data_bytes(&path.display().to_string(), bytes as usize).map_err(with_limit_hint)?;
     std::fs::read_to_string(path).map_err(cannot)
 }

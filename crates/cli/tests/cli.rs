@@ -83,7 +83,7 @@ fn train_prints_a_keras_log_and_saves_a_model_that_evaluates_and_predicts() {
 fn bad_input_gives_one_clear_line_and_a_failing_exit_code() {
     let dir = workspace("bad");
     std::fs::write(dir.join("bad.csv"), "x1,x2,label\n1,2,0\n3,oops,1\n").unwrap();
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
         (&["train", "model", "bad.csv", "--out", "t"], "error: line 3, column `x2`: \"oops\" is not a number"),
         (&["train", "model", "missing.csv", "--out", "t"], "error: cannot read missing.csv"),
         (&["evaluate", "nowhere", "circle.csv"], "error: model.json is invalid: cannot read nowhere/model.json"),
@@ -98,6 +98,10 @@ fn bad_input_gives_one_clear_line_and_a_failing_exit_code() {
             &["summary", "model", "--limit", "max_parameters=10"],
             "error: model: layer 0 (`dense`): the number of weights",
         ),
+        (
+            &["summary", "model", "--limit", "max_layers=1"],
+            "error: model: the number of layers is 2, over the limit of 1",
+        ),
     ];
     let lenient = neuroglow(&dir, &["train", "model", "bad.csv", "--out", "t", "--epochs", "1", "--drop-invalid-rows"]);
     assert!(lenient.status.success());
@@ -109,5 +113,8 @@ fn bad_input_gives_one_clear_line_and_a_failing_exit_code() {
         assert!(!o.status.success(), "{args:?} succeeded");
         assert!(err.starts_with(expected), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{err}");
+        if args.contains(&"--limit") {
+            assert!(err.contains("or raise the limit with --limit max_"), "{err}");
+        }
     }
 }

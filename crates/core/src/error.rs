@@ -47,8 +47,8 @@ fn limit_message(what: &str, value: u64, limit: usize, name: &str) -> String {
         );
     }
     format!(
-        "{what} is {value}, over the limit of {limit} (`{name}`). A model or dataset this large would not fit in a \
-         browser tab's memory: make it smaller, or raise the limit where the tool allows it (neuroglow --limit {name}=N)"
+        "{what} is {value}, over the limit of {limit} (`{name}`): a model or dataset this large would not fit in a \
+         browser tab's memory; make it smaller"
     )
 }
 
