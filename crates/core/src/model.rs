@@ -158,10 +158,6 @@ pub struct Model<B: Backend> {
     limits: Limits,
     backend: B,
     layers: Vec<Box<dyn Layer<B>>>,
-    /// Example shape at each layer boundary (`shapes[0]` is the input).
-    shapes: Vec<Vec<usize>>,
-    /// Whether the padding mask applies at each layer boundary.
-    mask_active: Vec<bool>,
     optimizer: Optimizer,
     passes: ScratchCache<Pass<B>>,
     metrics: B::Buffer,
@@ -208,13 +204,8 @@ impl<B: Backend + 'static> Model<B> {
             }
             built.push(layer);
         }
-        let shapes =
-            std::iter::once(plan.input_shape.clone()).chain(plan.layers.iter().map(|l| l.output_shape.clone()));
-        let mask_active = std::iter::once(false).chain(plan.layers.iter().map(|l| l.mask_out));
         let metrics = backend.alloc(metric_slot::LEN);
         Self {
-            shapes: shapes.collect(),
-            mask_active: mask_active.collect(),
             spec,
             plan,
             limits,
@@ -288,11 +279,11 @@ impl<B: Backend + 'static> Model<B> {
     }
 
     pub fn input_shape(&self) -> &[usize] {
-        &self.shapes[0]
+        self.plan.shape_at(0)
     }
 
     pub fn output_shape(&self) -> &[usize] {
-        self.shapes.last().expect("non-empty")
+        self.plan.output_shape()
     }
 
     /// Updates applied so far.
@@ -353,8 +344,9 @@ impl<B: Backend + 'static> Model<B> {
                 LayerKind::Lstm { .. } => "LSTM",
                 LayerKind::Dropout { .. } => "Dropout",
             };
-            let shape: Vec<String> =
-                std::iter::once("None".to_string()).chain(self.shapes[i + 1].iter().map(|d| d.to_string())).collect();
+            let shape: Vec<String> = std::iter::once("None".to_string())
+                .chain(self.plan.shape_at(i + 1).iter().map(|d| d.to_string()))
+                .collect();
             let params: usize = layer.params().iter().map(Param::len).sum();
             let frozen = if config.trainable { "" } else { " (frozen)" };
             out += &format!(
@@ -437,13 +429,15 @@ impl<B: Backend + 'static> Model<B> {
 
     fn ensure_pass(&mut self, batch: usize) {
         let backend = &mut self.backend;
-        let shapes = &self.shapes;
+        let plan = &self.plan;
+        let output = plan.output_shape();
         let target_len = batch
-            * self.spec.loss.target_width(*shapes.last().and_then(|s| s.last()).expect("non-empty"))
-            * shapes.last().map_or(1, |s| s[..s.len() - 1].iter().product());
-        let time = if self.mask_active.iter().any(|&m| m) { shapes[0][0] } else { 1 };
+            * self.spec.loss.target_width(*output.last().expect("non-empty"))
+            * output[..output.len() - 1].iter().product::<usize>();
+        let masked = plan.layers.iter().any(|l| l.mask_out);
+        let time = if masked { plan.input_shape[0] } else { 1 };
         self.passes.get_or_insert_with(batch, || {
-            let sizes = || shapes.iter().map(|s| batch * s.iter().product::<usize>());
+            let sizes = || plan.boundary_shapes().map(|s| batch * s.iter().product::<usize>());
             Pass {
                 acts: sizes().map(|n| backend.alloc(n)).collect(),
                 grads: sizes().map(|n| backend.alloc(n)).collect(),
@@ -472,7 +466,7 @@ impl<B: Backend + 'static> Model<B> {
                     input: &before[i],
                     output: &mut after[0],
                     mask: &mut pass.mask,
-                    mask_active: self.mask_active[i],
+                    mask_active: self.plan.mask_into(i),
                 },
             );
         }
@@ -484,7 +478,7 @@ impl<B: Backend + 'static> Model<B> {
         let pass = self.passes.get_mut(batch).expect("ensure_pass ran");
         let last = self.layers.len();
         let output_layer = &self.layers[last - 1];
-        let out_shape = &self.shapes[last];
+        let out_shape = self.plan.shape_at(last);
         let cols = *out_shape.last().expect("non-empty");
         self.backend.loss(LossOp {
             kind: self.spec.loss,
@@ -519,7 +513,7 @@ impl<B: Backend + 'static> Model<B> {
                     output: &pass.acts[i + 1],
                     grad_output: &mut grads_after[0],
                     grad_input: (i > first_trainable).then(|| &mut grads_before[i]),
-                    mask: self.mask_active[i].then_some(&pass.mask),
+                    mask: self.plan.mask_into(i).then_some(&pass.mask),
                     grad_is_logits: i == last && fused,
                     param_grads: self.spec.layers[i].trainable,
                 },
@@ -659,11 +653,7 @@ impl<B: Backend + 'static> Model<B> {
 
     /// Names (`layer/param`) and shapes of all weights, in model order.
     pub fn weight_shapes(&self) -> Vec<(String, Vec<usize>)> {
-        self.layers
-            .iter()
-            .zip(&self.spec.layers)
-            .flat_map(|(l, c)| l.params().iter().map(move |p| (format!("{}/{}", c.name, p.name), p.shape.clone())))
-            .collect()
+        self.plan.weight_shapes(&self.spec.layers).map(|(name, shape)| (name, shape.to_vec())).collect()
     }
 
     /// Reads all weights back from the backend.

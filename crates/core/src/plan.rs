@@ -57,6 +57,30 @@ impl ModelPlan {
         })
     }
 
+    /// One example's shape at each layer boundary: the input, then every
+    /// layer's output.
+    pub fn boundary_shapes(&self) -> impl Iterator<Item = &[usize]> {
+        std::iter::once(self.input_shape.as_slice()).chain(self.layers.iter().map(|l| l.output_shape.as_slice()))
+    }
+
+    /// One example's shape at boundary `index` (0: the input).
+    pub fn shape_at(&self, index: usize) -> &[usize] {
+        match index {
+            0 => &self.input_shape,
+            _ => &self.layers[index - 1].output_shape,
+        }
+    }
+
+    /// The model's output shape for one example.
+    pub fn output_shape(&self) -> &[usize] {
+        self.shape_at(self.layers.len())
+    }
+
+    /// Whether the padding mask applies to layer `index`'s input.
+    pub fn mask_into(&self, index: usize) -> bool {
+        index > 0 && self.layers[index - 1].mask_out
+    }
+
     /// The largest batch whose pass fits `limits` (at least 1).
     pub fn max_batch(&self, limits: &Limits) -> usize {
         (limits.max_batch_activations / self.activations_per_example.max(1)).max(1)
