@@ -490,6 +490,9 @@ impl<B: Backend + 'static> Model<B> {
             metrics: &mut self.metrics,
             rows: batch * out_shape[..out_shape.len() - 1].iter().product::<usize>(),
             cols,
+            // A masked output is `[time, units]`: its rows are the mask's positions.
+            mask: self.plan.output_masked().then_some(&pass.mask),
+            examples: batch,
         });
     }
 

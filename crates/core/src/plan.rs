@@ -81,6 +81,13 @@ impl ModelPlan {
         index > 0 && self.layers[index - 1].mask_out
     }
 
+    /// Whether the padding mask applies to the model's output (a sequence
+    /// output after a masking Embedding), so padding positions do not count
+    /// in the loss and metrics.
+    pub fn output_masked(&self) -> bool {
+        self.layers.last().is_some_and(|l| l.mask_out)
+    }
+
     /// The largest batch whose pass fits `limits` (at least 1).
     pub fn max_batch(&self, limits: &Limits) -> usize {
         (limits.max_batch_activations / self.activations_per_example.max(1)).max(1)

@@ -176,3 +176,26 @@ fn dropout_backward_uses_the_forward_mask() {
     cpu.dropout(&grad, &mut grad_in, 1000, 0.3, 42);
     assert!(grad_in.iter().zip(&out).all(|(g, o)| *g == 2.0 * o));
 }
+
+#[test]
+fn sequence_outputs_with_padding_masked_out_of_the_loss() {
+    // A loss at every step, padding excluded (Keras's masked mean).
+    let data = needle_sequences(4, 6, 9, 3, 12);
+    assert!(data.x.data.contains(&0.0), "the batch has padding to mask");
+    let y = Tensor::new(vec![4, 6], (0..24).map(|i| (i * 5 % 7) as f32).collect()).unwrap();
+    let mut m = model(
+        r#"{"input_shape": [6], "seed": 13, "loss": "sparse_categorical_crossentropy", "layers": [
+            {"type": "embedding", "input_dim": 9, "output_dim": 3, "mask_zero": true},
+            {"type": "lstm", "units": 4, "return_sequences": true},
+            {"type": "dense", "units": 7, "activation": "softmax"}]}"#,
+    );
+    check_gradients(&mut m, &data.x, &y, 500);
+    let binary = Tensor::new(vec![4, 6, 2], (0..48).map(|i| (i % 3 == 0) as u8 as f32).collect()).unwrap();
+    let mut m = model(
+        r#"{"input_shape": [6], "seed": 14, "loss": "binary_crossentropy", "layers": [
+            {"type": "embedding", "input_dim": 9, "output_dim": 3, "mask_zero": true},
+            {"type": "lstm", "units": 4, "return_sequences": true},
+            {"type": "dense", "units": 2, "activation": "sigmoid"}]}"#,
+    );
+    check_gradients(&mut m, &data.x, &binary, 500);
+}

@@ -177,17 +177,25 @@ pub struct LossOp<'a, B> {
     pub metrics: &'a mut B,
     pub rows: usize,
     pub cols: usize,
+    /// `[rows]`: 1 where a row counts, 0 where it is padding, for sequence
+    /// outputs that carry the padding mask; `None` when every row counts.
+    /// As in Keras, the batch's loss is the mean over the rows that count.
+    pub mask: Option<&'a B>,
+    /// Examples in the batch (sequences, for sequence outputs): the epoch's
+    /// loss is the mean of the batches' losses weighted by this, as Keras's.
+    pub examples: usize,
 }
 
 /// Slots of the metrics buffer that [`Backend::loss`] accumulates into.
 pub mod metric_slot {
-    /// Σ per-example loss (plus regularization penalty × examples).
+    /// Σ over batches of the batch's mean loss × its examples (plus the
+    /// regularization penalty × examples).
     pub const LOSS_SUM: usize = 0;
-    /// Σ correct predictions.
+    /// Σ correct predictions (padding positions excluded).
     pub const CORRECT: usize = 1;
     /// Number of examples seen.
     pub const EXAMPLES: usize = 2;
-    /// Number of predictions judged for accuracy.
+    /// Number of predictions judged for accuracy (padding positions excluded).
     pub const JUDGED: usize = 3;
     pub const LEN: usize = 4;
 }

@@ -8,44 +8,60 @@ use crate::math::{ln, softplus};
 const EPSILON: f32 = 1e-7;
 
 pub fn loss(op: LossOp<'_, Vec<f32>>) {
-    let LossOp { kind, activation, rows, cols, .. } = op;
+    let LossOp { kind, activation, rows, cols, examples, .. } = op;
     let fused = kind.fuses_with(activation);
     let target_width = kind.target_width(cols);
-    let (mut loss_sum, mut correct, mut judged) = (0.0f32, 0.0f32, 0usize);
+    // The loss is the mean over the rows that count (none counting gives 0,
+    // as Keras's `divide_no_nan`).
+    let counts = |r: usize| op.mask.is_none_or(|mask| mask[r] != 0.0);
+    let counted: f32 = op.mask.map_or(rows as f32, |mask| mask[..rows].iter().sum());
+    let divisor = counted.max(1.0);
+    let (mut loss_sum, mut correct, mut judged) = (0.0f32, 0.0f32, 0.0f32);
     for r in 0..rows {
+        let g = &mut op.grad[r * cols..(r + 1) * cols];
+        if !counts(r) {
+            // Padding: no loss, no gradient, not judged.
+            g.fill(0.0);
+            continue;
+        }
         let z = &op.logits[r * cols..(r + 1) * cols];
         let y = &op.output[r * cols..(r + 1) * cols];
         let t = &op.target[r * target_width..(r + 1) * target_width];
-        let g = &mut op.grad[r * cols..(r + 1) * cols];
-        loss_sum += match kind {
-            LossKind::BinaryCrossentropy => {
-                judged += cols;
-                correct += y.iter().zip(t).filter(|(y, t)| (**y > 0.5) == (**t > 0.5)).count() as f32;
-                binary_crossentropy(z, y, t, g, fused, (rows * cols) as f32)
-            }
-            LossKind::CategoricalCrossentropy => {
-                judged += 1;
-                correct += (argmax(y) == argmax(t)) as u8 as f32;
-                categorical_crossentropy(z, y, |j| t[j], g, fused, rows as f32)
-            }
+        let (row_loss, row_correct, row_judged) = match kind {
+            LossKind::BinaryCrossentropy => (
+                binary_crossentropy(z, y, t, g, fused, divisor * cols as f32),
+                y.iter().zip(t).filter(|(y, t)| (**y > 0.5) == (**t > 0.5)).count() as f32,
+                cols as f32,
+            ),
+            LossKind::CategoricalCrossentropy => (
+                categorical_crossentropy(z, y, |j| t[j], g, fused, divisor),
+                (argmax(y) == argmax(t)) as u8 as f32,
+                1.0,
+            ),
             LossKind::SparseCategoricalCrossentropy => {
                 let class = t[0] as usize;
-                judged += 1;
-                correct += (argmax(y) == class) as u8 as f32;
-                categorical_crossentropy(z, y, |j| (j == class) as u8 as f32, g, fused, rows as f32)
+                (
+                    categorical_crossentropy(z, y, |j| (j == class) as u8 as f32, g, fused, divisor),
+                    (argmax(y) == class) as u8 as f32,
+                    1.0,
+                )
             }
-            LossKind::MeanSquaredError => mean_squared_error(y, t, g, (rows * cols) as f32),
+            LossKind::MeanSquaredError => (mean_squared_error(y, t, g, divisor * cols as f32), 0.0, 0.0),
         };
+        loss_sum += row_loss;
+        correct += row_correct;
+        judged += row_judged;
     }
     let metrics = op.metrics;
-    metrics[metric_slot::LOSS_SUM] += loss_sum;
+    // The batch's mean loss, weighted by its examples.
+    metrics[metric_slot::LOSS_SUM] += loss_sum * (examples as f32 / divisor);
     metrics[metric_slot::CORRECT] += correct;
-    metrics[metric_slot::EXAMPLES] += rows as f32;
-    metrics[metric_slot::JUDGED] += judged as f32;
+    metrics[metric_slot::EXAMPLES] += examples as f32;
+    metrics[metric_slot::JUDGED] += judged;
 }
 
-/// Mean over the row's outputs; the gradient is divided by `scale` (all
-/// outputs in the batch).
+/// Mean over the row's outputs; the gradient is divided by `scale` (the
+/// outputs that count in the batch).
 fn binary_crossentropy(z: &[f32], y: &[f32], t: &[f32], g: &mut [f32], fused: bool, scale: f32) -> f32 {
     let mut sum = 0.0;
     for j in 0..y.len() {
