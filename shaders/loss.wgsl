@@ -1,7 +1,9 @@
 // Losses with their gradients and running metrics (see
-// neuroglow_core::backend::LossOp). `loss_rows` handles one row per
-// invocation and leaves (loss, correct, judged) per row; `loss_totals`
-// adds them up in one workgroup and accumulates into the metrics buffer.
+// neuroglow_core::backend::LossOp). With a padding mask, `loss_count_rows`
+// first counts the rows that count (the loss is their mean, as in Keras).
+// `loss_rows` handles one row per invocation and leaves (loss, correct,
+// judged) per row; `loss_totals` adds them up in one workgroup and
+// accumulates into the metrics buffer.
 
 struct Params {
     rows: u32,
@@ -10,6 +12,10 @@ struct Params {
     kind: u32,
     // 1 when the gradient is with respect to the logits (sigmoid or softmax fused in).
     fused: u32,
+    // 1 when `mask` says which rows count.
+    masked: u32,
+    // Examples in the batch: the weight of its mean loss in the metrics.
+    examples: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -17,10 +23,12 @@ struct Params {
 @group(0) @binding(2) var<storage, read> output: array<f32>;
 @group(0) @binding(3) var<storage, read> labels: array<f32>;
 @group(0) @binding(4) var<storage, read_write> grad: array<f32>;
-// [rows, 3]: loss, correct, judged.
+// [rows, 3]: loss, correct, judged; then the number of rows that count.
 @group(0) @binding(5) var<storage, read_write> row_stats: array<f32>;
 // loss sum, correct, examples, judged.
 @group(0) @binding(6) var<storage, read_write> metrics: array<f32>;
+// [rows]: 1 for a row that counts, 0 for padding (read when p.masked).
+@group(0) @binding(7) var<storage, read> mask: array<f32>;
 
 const EPSILON: f32 = 1e-7;
 
@@ -34,6 +42,15 @@ fn target_of(r: u32, j: u32) -> f32 {
         return select(0.0, 1.0, u32(labels[r]) == j);
     }
     return labels[r * p.cols + j];
+}
+
+// The rows that count, at least 1 (a batch of padding has loss 0, as
+// Keras's divide_no_nan gives).
+fn counted_rows() -> f32 {
+    if (p.masked != 0u) {
+        return max(row_stats[p.rows * 3u], 1.0);
+    }
+    return f32(p.rows);
 }
 
 fn argmax_output(start: u32) -> u32 {
@@ -66,7 +83,18 @@ fn loss_rows(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgrou
         return;
     }
     let start = r * p.cols;
-    let values = f32(p.rows * p.cols);
+    if (p.masked != 0u && mask[r] == 0.0) {
+        // Padding: no loss, no gradient, not judged.
+        for (var j = 0u; j < p.cols; j++) {
+            grad[start + j] = 0.0;
+        }
+        row_stats[r * 3u] = 0.0;
+        row_stats[r * 3u + 1u] = 0.0;
+        row_stats[r * 3u + 2u] = 0.0;
+        return;
+    }
+    let counted = counted_rows();
+    let values = counted * f32(p.cols);
     var loss = 0.0;
     var correct = 0.0;
     var judged = 0.0;
@@ -90,7 +118,6 @@ fn loss_rows(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgrou
             judged = f32(p.cols);
         }
         case 1u, 2u: {
-            let examples = f32(p.rows);
             if (p.fused != 0u) {
                 var peak = -3.4e38;
                 for (var j = 0u; j < p.cols; j++) {
@@ -104,14 +131,14 @@ fn loss_rows(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgrou
                 for (var j = 0u; j < p.cols; j++) {
                     let t = target_of(r, j);
                     loss += t * (log_sum_exp - logits[start + j]);
-                    grad[start + j] = (output[start + j] - t) / examples;
+                    grad[start + j] = (output[start + j] - t) / counted;
                 }
             } else {
                 for (var j = 0u; j < p.cols; j++) {
                     let t = target_of(r, j);
                     let q = clamp(output[start + j], EPSILON, 1.0);
                     loss -= t * log(q);
-                    grad[start + j] = -t / q / examples;
+                    grad[start + j] = -t / q / counted;
                 }
             }
             correct = select(0.0, 1.0, argmax_output(start) == argmax_target(r));
@@ -133,6 +160,26 @@ fn loss_rows(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgrou
 
 var<workgroup> partial: array<vec3<f32>, 256>;
 
+// One workgroup: the number of rows that count, into row_stats[rows * 3].
+@compute @workgroup_size(256)
+fn loss_count_rows(@builtin(local_invocation_index) thread: u32) {
+    var sum = 0.0;
+    for (var r = thread; r < p.rows; r += 256u) {
+        sum += mask[r];
+    }
+    partial[thread] = vec3<f32>(sum, 0.0, 0.0);
+    for (var half = 128u; half > 0u; half >>= 1u) {
+        workgroupBarrier();
+        if (thread < half) {
+            partial[thread] += partial[thread + half];
+        }
+    }
+    workgroupBarrier();
+    if (thread == 0u) {
+        row_stats[p.rows * 3u] = partial[0].x;
+    }
+}
+
 // One workgroup.
 @compute @workgroup_size(256)
 fn loss_totals(@builtin(local_invocation_index) thread: u32) {
@@ -149,9 +196,10 @@ fn loss_totals(@builtin(local_invocation_index) thread: u32) {
     }
     workgroupBarrier();
     if (thread == 0u) {
-        metrics[0] += partial[0].x;
+        // The batch's mean loss, weighted by its examples.
+        metrics[0] += partial[0].x * (f32(p.examples) / counted_rows());
         metrics[1] += partial[0].y;
-        metrics[2] += f32(p.rows);
+        metrics[2] += f32(p.examples);
         metrics[3] += partial[0].z;
     }
 }

@@ -321,17 +321,25 @@ impl Backend for GpuBackend {
     }
 
     fn loss(&mut self, op: LossOp<'_, GpuBuffer>) {
-        if self.row_stats.len < op.rows * 3 {
-            self.row_stats = storage_buffer(&self.gpu.allocator, op.rows * 3);
+        // Three numbers per row, then the number of rows that count.
+        if self.row_stats.len < op.rows * 3 + 1 {
+            self.row_stats = storage_buffer(&self.gpu.allocator, op.rows * 3 + 1);
         }
         let fused = op.kind.fuses_with(op.activation) as u32;
-        let params = [op.rows as u32, op.cols as u32, loss_code(op.kind), fused];
+        let masked = op.mask.is_some() as u32;
+        let params = [op.rows as u32, op.cols as u32, loss_code(op.kind), fused, masked, op.examples as u32];
+        let mask = op.mask.map_or(&self.placeholder, |m| &m.buffer);
+        if op.mask.is_some() {
+            let count = [(5, &self.row_stats.buffer), (7, mask)];
+            self.gpu.dispatch(Kernel::LossCountRows, &params, &count, [1, 1]);
+        }
         let rows = [
             (1, &op.logits.buffer),
             (2, &op.output.buffer),
             (3, &op.target.buffer),
             (4, &op.grad.buffer),
             (5, &self.row_stats.buffer),
+            (7, mask),
         ];
         self.gpu.run(Kernel::LossRows, &params, &rows, op.rows);
         let totals = [(5, &self.row_stats.buffer), (6, &op.metrics.buffer)];

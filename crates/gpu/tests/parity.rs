@@ -218,14 +218,22 @@ async fn losses_gradients_and_metrics() {
             }
             _ => (0..rows * cols).map(|_| rng.below(2) as f32).collect(),
         };
-        let inputs = [logits, output, target, vec![0.5, 1.0, 2.0, 3.0]];
-        parity!(&format!("{kind:?} after {activation:?}"), inputs, [rows * cols], 1e-4, |b, x| {
-            let [logits, output, target, metrics, grad] = x else { unreachable!() };
-            // Twice, to check that metrics accumulate.
-            for _ in 0..2 {
-                b.loss(LossOp { kind, activation, logits, output, target, grad, metrics, rows, cols });
-            }
-        });
+        // Unmasked, then as 60 sequences of 5 steps with about a third of the
+        // steps padding (and one whole sequence of it).
+        let padding: Vec<f32> = (0..rows).map(|r| (r >= 5 && rng.below(3) != 0) as u8 as f32).collect();
+        for (mask, examples) in [(None, rows), (Some(padding), rows / 5)] {
+            let masked = mask.is_some();
+            let inputs = [logits.clone(), output.clone(), target.clone(), vec![0.5, 1.0, 2.0, 3.0], mask.unwrap_or(vec![1.0; rows])];
+            let name = format!("{kind:?} after {activation:?}, masked: {masked}");
+            parity!(&name, inputs, [rows * cols], 1e-4, |b, x| {
+                let [logits, output, target, metrics, mask, grad] = x else { unreachable!() };
+                let mask = masked.then_some(&*mask);
+                // Twice, to check that metrics accumulate.
+                for _ in 0..2 {
+                    b.loss(LossOp { kind, activation, logits, output, target, grad, metrics, rows, cols, mask, examples });
+                }
+            });
+        }
     }
 }
 
