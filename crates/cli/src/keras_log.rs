@@ -68,6 +68,16 @@ pub fn metrics_line(metrics: &Metrics) -> String {
     keras_fields(metrics, None)
 }
 
+/// `{"loss": …, "accuracy": …, "examples": …}` at full precision (no
+/// accuracy for regression).
+pub fn metrics_json(metrics: &Metrics) -> String {
+    let mut fields = serde_json::json!({ "loss": metrics.loss, "examples": metrics.examples });
+    if let Some(accuracy) = metrics.accuracy {
+        fields["accuracy"] = accuracy.into();
+    }
+    fields.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -95,6 +95,9 @@ enum Command {
         data: DataArgs,
         #[arg(long, default_value_t = 32)]
         batch_size: usize,
+        /// Print the metrics as one JSON object at full precision, for scripts.
+        #[arg(long)]
+        json: bool,
     },
     /// Rebuild a shipped pretrained model from the shipped data, deterministically.
     Pretrain {
@@ -202,11 +205,15 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("Saved the trained model to {}", out.display());
             Ok(())
         }
-        Command::Evaluate { model: dir, data, batch_size } => {
+        Command::Evaluate { model: dir, data, batch_size, json } => {
             let mut model = load_model(&dir)?;
             let mut dataset = dataset::labelled(&model, &read(&data.data)?, &data.csv_options())?;
             model.preprocess(&mut dataset.x).map_err(|e| e.to_string())?;
             let metrics = pollster::block_on(model.evaluate(&dataset, batch_size)).map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", keras_log::metrics_json(&metrics));
+                return Ok(());
+            }
             println!("{}", keras_log::metrics_line(&metrics));
             if matches!(model.spec().text_encoder, Some(TextEncoder::Chars { .. })) {
                 println!("bits per character: {:.4}", metrics.loss / std::f32::consts::LN_2);

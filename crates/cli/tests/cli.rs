@@ -68,6 +68,15 @@ fn train_prints_a_keras_log_and_saves_a_model_that_evaluates_and_predicts() {
 
     let eval = stdout(&neuroglow(&dir, &["evaluate", "model", "circle.csv", "--label", "inside"]));
     assert!(eval.starts_with("loss: ") && eval.contains(" - accuracy: "), "{eval}");
+    let precise = stdout(&neuroglow(&dir, &["evaluate", "model", "circle.csv", "--label", "inside", "--json"]));
+    let precise: serde_json::Value = serde_json::from_str(&precise).unwrap();
+    let rounded = format!(
+        "loss: {:.4} - accuracy: {:.4}",
+        precise["loss"].as_f64().unwrap(),
+        precise["accuracy"].as_f64().unwrap()
+    );
+    assert_eq!(eval.trim(), rounded, "--json gives the same metrics at full precision");
+    assert_eq!(precise["examples"], 300);
 
     std::fs::write(dir.join("points.csv"), "0,0\n6,6\n").unwrap();
     let predictions = stdout(&neuroglow(&dir, &["predict", "model", "points.csv"]));
