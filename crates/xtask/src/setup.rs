@@ -117,8 +117,9 @@ pub fn tool_path() -> String {
     format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default())
 }
 
-/// Debian packages: the browser and its driver for browser tests, and Mesa's
-/// Vulkan drivers (lavapipe) for native GPU tests.
+/// Debian packages: the browser and its driver for browser tests, Mesa's
+/// Vulkan drivers (lavapipe) for native GPU tests, and Python's venv for
+/// the oracles.
 pub fn debian_packages() -> Result {
     let wanted = [("chromium", "/usr/bin/chromium"), ("chromium-driver", "/usr/bin/chromedriver")];
     let missing: Vec<&str> = wanted.iter().filter(|(_, path)| !Path::new(path).exists()).map(|(p, _)| *p).collect();
@@ -126,7 +127,13 @@ pub fn debian_packages() -> Result {
         || Path::new("/usr/share/vulkan/icd.d")
             .read_dir()
             .is_ok_and(|mut d| d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("lvp"))));
-    let missing: Vec<&str> = missing.into_iter().chain((!vulkan).then_some("mesa-vulkan-drivers")).collect();
+    let venv =
+        Command::new(system_python()).args(["-c", "import ensurepip, venv"]).output().is_ok_and(|o| o.status.success());
+    let missing: Vec<&str> = missing
+        .into_iter()
+        .chain((!vulkan).then_some("mesa-vulkan-drivers"))
+        .chain((!venv).then_some("python3-venv"))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -137,4 +144,36 @@ pub fn debian_packages() -> Result {
     step(&format!("installing {}", missing.join(", ")));
     run(Command::new("apt-get").args(["update", "-q"]))?;
     run(Command::new("apt-get").args(["install", "-y", "-q"]).args(&missing).env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// The oracles' Python packages (Keras 3 on JAX, pinned in
+/// `tests/oracle/requirements.txt`), in a venv of the project's own under
+/// `.tools/`; rebuilt only when the requirements change. Returns its Python.
+pub fn oracle_venv() -> Result<PathBuf> {
+    let requirements = root().join("tests/oracle/requirements.txt");
+    let venv = root().join(".tools/oracle-venv");
+    let python = venv.join("bin/python");
+    let stamp = venv.join("installed-requirements.txt");
+    let wanted = std::fs::read(&requirements).map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
+    if std::fs::read(&stamp).is_ok_and(|installed| installed == wanted) && python.exists() {
+        return Ok(python);
+    }
+    step("installing the oracles' Python packages (Keras, JAX) from PyPI (a few minutes, once)");
+    let _ = std::fs::remove_dir_all(&venv);
+    run(Command::new(system_python()).args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(&python)
+        .args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "-r"])
+        .arg(&requirements))?;
+    std::fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    Ok(python)
+}
+
+/// Debian's Python: a `python3` earlier on PATH (pyenv, conda) may lack
+/// `venv` or be a shim.
+fn system_python() -> &'static str {
+    if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    }
 }

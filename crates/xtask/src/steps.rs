@@ -72,6 +72,17 @@ pub fn test() -> Result {
     step("native tests");
     run(cargo().args(["test", "--workspace"]))?;
 
+    step("oracles: Neuroglow's numbers against Keras 3 (JAX, CPU)");
+    let python = setup::oracle_venv()?;
+    run(cargo().args(["build", "-p", "neuroglow-cli"]))?;
+    run(Command::new(&python)
+        .arg("masked_losses.py")
+        .arg(root().join("target/debug/neuroglow"))
+        .arg(root().join("target/oracle"))
+        .current_dir(root().join("tests/oracle"))
+        .env("KERAS_BACKEND", "jax")
+        .env("JAX_PLATFORMS", "cpu"))?;
+
     step("wasm32 tests (Node.js)");
     let fingerprint =
         pollster::block_on(neuroglow_core::determinism::reference_fingerprint()).map_err(|e| e.to_string())?;
