@@ -182,20 +182,19 @@ fn sequence_outputs_with_padding_masked_out_of_the_loss() {
     // A loss at every step, padding excluded (Keras's masked mean).
     let data = needle_sequences(4, 6, 9, 3, 12);
     assert!(data.x.data.contains(&0.0), "the batch has padding to mask");
-    let y = Tensor::new(vec![4, 6], (0..24).map(|i| (i * 5 % 7) as f32).collect()).unwrap();
-    let mut m = model(
-        r#"{"input_shape": [6], "seed": 13, "loss": "sparse_categorical_crossentropy", "layers": [
-            {"type": "embedding", "input_dim": 9, "output_dim": 3, "mask_zero": true},
-            {"type": "lstm", "units": 4, "return_sequences": true},
-            {"type": "dense", "units": 7, "activation": "softmax"}]}"#,
-    );
-    check_gradients(&mut m, &data.x, &y, 500);
+    let classes = Tensor::new(vec![4, 6], (0..24).map(|i| (i * 5 % 7) as f32).collect()).unwrap();
     let binary = Tensor::new(vec![4, 6, 2], (0..48).map(|i| (i % 3 == 0) as u8 as f32).collect()).unwrap();
-    let mut m = model(
-        r#"{"input_shape": [6], "seed": 14, "loss": "binary_crossentropy", "layers": [
-            {"type": "embedding", "input_dim": 9, "output_dim": 3, "mask_zero": true},
-            {"type": "lstm", "units": 4, "return_sequences": true},
-            {"type": "dense", "units": 2, "activation": "sigmoid"}]}"#,
-    );
-    check_gradients(&mut m, &data.x, &binary, 500);
+    let cases = [
+        (13, "sparse_categorical_crossentropy", 7, "softmax", &classes),
+        (14, "binary_crossentropy", 2, "sigmoid", &binary),
+    ];
+    for (seed, loss, units, activation, y) in cases {
+        let mut m = model(&format!(
+            r#"{{"input_shape": [6], "seed": {seed}, "loss": "{loss}", "layers": [
+                {{"type": "embedding", "input_dim": 9, "output_dim": 3, "mask_zero": true}},
+                {{"type": "lstm", "units": 4, "return_sequences": true}},
+                {{"type": "dense", "units": {units}, "activation": "{activation}"}}]}}"#
+        ));
+        check_gradients(&mut m, &data.x, y, 500);
+    }
 }
