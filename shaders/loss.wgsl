@@ -160,6 +160,17 @@ fn loss_rows(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgrou
 
 var<workgroup> partial: array<vec3<f32>, 256>;
 
+// Adds up `partial` into partial[0]; every thread of the workgroup calls it.
+fn sum_partials(thread: u32) {
+    for (var half = 128u; half > 0u; half >>= 1u) {
+        workgroupBarrier();
+        if (thread < half) {
+            partial[thread] += partial[thread + half];
+        }
+    }
+    workgroupBarrier();
+}
+
 // One workgroup: the number of rows that count, into row_stats[rows * 3].
 @compute @workgroup_size(256)
 fn loss_count_rows(@builtin(local_invocation_index) thread: u32) {
@@ -168,13 +179,7 @@ fn loss_count_rows(@builtin(local_invocation_index) thread: u32) {
         sum += mask[r];
     }
     partial[thread] = vec3<f32>(sum, 0.0, 0.0);
-    for (var half = 128u; half > 0u; half >>= 1u) {
-        workgroupBarrier();
-        if (thread < half) {
-            partial[thread] += partial[thread + half];
-        }
-    }
-    workgroupBarrier();
+    sum_partials(thread);
     if (thread == 0u) {
         row_stats[p.rows * 3u] = partial[0].x;
     }
@@ -188,13 +193,7 @@ fn loss_totals(@builtin(local_invocation_index) thread: u32) {
         sum += vec3<f32>(row_stats[r * 3u], row_stats[r * 3u + 1u], row_stats[r * 3u + 2u]);
     }
     partial[thread] = sum;
-    for (var half = 128u; half > 0u; half >>= 1u) {
-        workgroupBarrier();
-        if (thread < half) {
-            partial[thread] += partial[thread + half];
-        }
-    }
-    workgroupBarrier();
+    sum_partials(thread);
     if (thread == 0u) {
         // The batch's mean loss, weighted by its examples.
         metrics[0] += partial[0].x * (f32(p.examples) / counted_rows());
