@@ -198,3 +198,20 @@ fn sequence_outputs_with_padding_masked_out_of_the_loss() {
         check_gradients(&mut m, &data.x, y, 500);
     }
 }
+
+#[test]
+fn steps_that_are_padding_in_every_row_get_no_gradient() {
+    // Every row starts with three padding steps, which the CPU's LSTM skips
+    // in both passes; the embedding below it still gets its gradient.
+    let ids = [0, 0, 0, 4, 2, 7, 1, 0, 0, 0, 0, 5, 3, 3, 0, 0, 0, 0, 0, 0, 8];
+    let x = Tensor::new(vec![3, 7], ids.map(|id| id as f32).to_vec()).unwrap();
+    for (return_sequences, y) in [(false, random_tensor(vec![3, 2], 21)), (true, random_tensor(vec![3, 7, 2], 22))] {
+        let mut m = model(&format!(
+            r#"{{"input_shape": [7], "seed": 23, "loss": "mean_squared_error", "layers": [
+                {{"type": "embedding", "input_dim": 9, "output_dim": 3, "mask_zero": true}},
+                {{"type": "lstm", "units": 4, "return_sequences": {return_sequences}}},
+                {{"type": "dense", "units": 2}}]}}"#
+        ));
+        check_gradients(&mut m, &x, &y, 500);
+    }
+}

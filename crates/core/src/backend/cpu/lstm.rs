@@ -13,11 +13,24 @@ pub fn lstm_forward(op: LstmForward<'_, Vec<f32>>) {
     let (b, t, u) = (d.batch, d.time, d.units);
     let (g4, state) = (4 * u, d.batch * d.units);
     let bufs = op.buffers;
+    let first = first_real_step(op.mask, b, t);
     swap_leading_axes(op.input, &mut bufs.input_tm, b, t, d.input);
-    matmul(&bufs.input_tm, op.weights.kernel, &mut bufs.gates, MatmulSpec::new(t * b, d.input, g4));
-    bufs.cells[..state].fill(0.0);
-    bufs.hidden[..state].fill(0.0);
-    for step in 0..t {
+    let (projected, real_rows) = (first * b, (t - first) * b);
+    matmul(
+        &bufs.input_tm[projected * d.input..],
+        op.weights.kernel,
+        &mut bufs.gates[projected * g4..],
+        MatmulSpec::new(real_rows, d.input, g4),
+    );
+    // Before the first real step the state stays zero.
+    bufs.cells[..(first + 1) * state].fill(0.0);
+    bufs.hidden[..(first + 1) * state].fill(0.0);
+    if op.return_sequences {
+        for row in 0..b {
+            op.output[row * t * u..(row * t + first) * u].fill(0.0);
+        }
+    }
+    for step in first..t {
         let gates = &mut bufs.gates[step * b * g4..(step + 1) * b * g4];
         let (h_prev, h_next) = bufs.hidden.split_at_mut((step + 1) * state);
         let (c_prev, c_next) = bufs.cells.split_at_mut((step + 1) * state);
@@ -44,6 +57,17 @@ pub fn lstm_forward(op: LstmForward<'_, Vec<f32>>) {
     }
 }
 
+/// The first step at which some row of the batch is not padding (`time`
+/// when all of it is). The steps before it leave the state at zero and get
+/// no gradient, so both passes skip them: a batch of short sentences padded
+/// in front to 32 words costs its longest sentence's length, not 32. The
+/// numbers are the same to the bit: every sum the skipped steps took part in
+/// only added zeros first.
+fn first_real_step(mask: Option<&Vec<f32>>, batch: usize, time: usize) -> usize {
+    let Some(mask) = mask else { return 0 };
+    (0..time).find(|&step| (0..batch).any(|row| mask[row * time + step] != 0.0)).unwrap_or(time)
+}
+
 /// Turns one row's gate pre-activations `z` (i, f, c, o; bias not yet added)
 /// into activated gates in place and computes the new cell and hidden state.
 fn cell_forward(z: &mut [f32], bias: &[f32], c_prev: &[f32], c: &mut [f32], h: &mut [f32], u: usize) {
@@ -66,7 +90,8 @@ pub fn lstm_backward(op: LstmBackward<'_, Vec<f32>>) {
     bufs.grad_hidden[..state].fill(0.0);
     bufs.grad_hidden_masked[..state].fill(0.0);
     bufs.grad_cell[..state].fill(0.0);
-    for step in (0..t).rev() {
+    let first = first_real_step(op.mask, b, t);
+    for step in (first..t).rev() {
         let gates = &bufs.gates[step * b * g4..(step + 1) * b * g4];
         let grad_gates = &mut bufs.grad_gates[step * b * g4..(step + 1) * b * g4];
         for row in 0..b {
@@ -105,17 +130,21 @@ pub fn lstm_backward(op: LstmBackward<'_, Vec<f32>>) {
         // dh_{t-1} = dz_t · Uᵀ
         matmul(grad_gates, op.weights.recurrent_kernel, &mut bufs.grad_hidden, MatmulSpec::new(b, g4, u).transpose_b());
     }
-    let rows = t * b;
+    // The weight gradients sum over the real steps' rows only.
+    let (skipped, rows) = (first * b, (t - first) * b);
+    let grad_gates = &bufs.grad_gates[skipped * g4..];
     if let Some(grads) = op.grads {
-        matmul(&bufs.input_tm, &bufs.grad_gates, grads.kernel, MatmulSpec::new(d.input, rows, g4).transpose_a());
-        matmul(&bufs.hidden, &bufs.grad_gates, grads.recurrent_kernel, MatmulSpec::new(u, rows, g4).transpose_a());
-        column_sums(&bufs.grad_gates, grads.bias, rows, g4);
+        let (input_tm, h_prev) = (&bufs.input_tm[skipped * d.input..], &bufs.hidden[first * state..]);
+        matmul(input_tm, grad_gates, grads.kernel, MatmulSpec::new(d.input, rows, g4).transpose_a());
+        matmul(h_prev, grad_gates, grads.recurrent_kernel, MatmulSpec::new(u, rows, g4).transpose_a());
+        column_sums(grad_gates, grads.bias, rows, g4);
     }
     if let Some(grad_input) = op.grad_input {
+        bufs.grad_input_tm[..skipped * d.input].fill(0.0);
         matmul(
-            &bufs.grad_gates,
+            grad_gates,
             op.weights.kernel,
-            &mut bufs.grad_input_tm,
+            &mut bufs.grad_input_tm[skipped * d.input..],
             MatmulSpec::new(rows, g4, d.input).transpose_b(),
         );
         swap_leading_axes(&bufs.grad_input_tm, grad_input, t, b, d.input);
