@@ -12,7 +12,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, PointerEvent};
 
 use crate::controls::Controls;
 use crate::files::fetch_text;
-use crate::predict::predict_in_batches;
+use crate::predict::predict_between_frames;
 use crate::report::{Evaluation, ReportView, WORST_SHOWN};
 use crate::slot::{ModelKind, ModelSlot};
 use crate::training::{TrainingMonitor, TrainingView};
@@ -142,7 +142,7 @@ async fn evaluate_test_set(model: ModelSlot) -> Result<Evaluation, String> {
     // On a copy, so the view keeps reading the drawing meanwhile.
     let mut copy = model.copy().await?;
     let data = dataset(&copy, table.features.data, table.labels.data)?;
-    let p = predict_in_batches(&mut copy, &data.x, 128).await?;
+    let p = predict_between_frames(&mut copy, &data.x, 128).await?;
     let report = ClassificationReport::new(&p, &data.y, WORST_SHOWN).map_err(|e| e.to_string())?;
     let names = (0..10).map(|d| d.to_string()).collect();
     Ok(Evaluation::new(what, report, names, |row| format!("test digit #{}", row + 1)))

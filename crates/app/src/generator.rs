@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use neuroglow_core::data::text::{next_char_windows, TextEncoder};
 use neuroglow_core::generate::{Generation, Sampling};
+use neuroglow_core::train::Pause;
 use neuroglow_core::{CpuBackend, Model};
 use neuroglow_gpu::AutoModel;
 
@@ -15,8 +16,6 @@ use crate::runtime::{now_ms, yield_to_browser};
 use crate::slot::{ModelKind, ModelSlot};
 use crate::training::{TrainingMonitor, TrainingView};
 
-/// Generate this long before letting the page paint the new characters.
-const FRAME_MS: f64 = 30.0;
 /// Characters in the sample written after each epoch of fine-tuning.
 const SAMPLE_LENGTH: usize = 120;
 
@@ -53,17 +52,15 @@ async fn generate(
     let mut loaded = model.take()?;
     let result = async {
         let mut generation = Generation::start(&loaded, prompt, settings.sampling).map_err(|e| e.to_string())?;
-        let mut frame_start = now_ms();
+        // The page paints the new characters at each pause.
+        let pause = Pause::new(yield_to_browser);
         for _ in 0..settings.length {
             if stop.try_get_untracked().unwrap_or(true) {
                 break;
             }
             let ch = generation.next_char(&mut loaded).await.map_err(|e| e.to_string())?;
             output.try_update(|o| o.push(ch));
-            if now_ms() - frame_start > FRAME_MS {
-                yield_to_browser().await;
-                frame_start = now_ms();
-            }
+            pause.wait_if_due(now_ms).await;
         }
         Ok(())
     }
@@ -75,19 +72,14 @@ async fn generate(
 /// A few lines of what `model` (being trained) writes now after `prompt`,
 /// sampled on the CPU from a copy of its current weights.
 async fn sample_of(model: &mut AutoModel, prompt: &str) -> Result<String, String> {
-    let weights = model.weights().await.map_err(|e| e.to_string())?;
-    let mut copy = Model::new(model.spec().clone(), CpuBackend::new()).map_err(|e| e.to_string())?;
-    copy.set_weights(&weights).map_err(|e| e.to_string())?;
+    let mut copy = model.copy_on_cpu().await.map_err(|e| e.to_string())?;
     let sampling = Sampling { temperature: 0.8, top_k: 0, seed: 1 };
     let mut generation = Generation::start(&copy, prompt, sampling).map_err(|e| e.to_string())?;
     let mut text = String::new();
-    let mut frame_start = now_ms();
+    let pause = Pause::new(yield_to_browser);
     for _ in 0..SAMPLE_LENGTH {
         text.push(generation.next_char(&mut copy).await.map_err(|e| e.to_string())?);
-        if now_ms() - frame_start > FRAME_MS {
-            yield_to_browser().await;
-            frame_start = now_ms();
-        }
+        pause.wait_if_due(now_ms).await;
     }
     Ok(text)
 }

@@ -13,7 +13,7 @@ use neuroglow_core::{CpuBackend, Model, Tensor};
 
 use crate::controls::Controls;
 use crate::files::{fetch_text, TextUpload};
-use crate::predict::predict_in_batches;
+use crate::predict::predict_between_frames;
 use crate::report::{Evaluation, ReportView, WORST_SHOWN};
 use crate::runtime::now_ms;
 use crate::slot::{ModelKind, ModelSlot};
@@ -98,7 +98,7 @@ async fn evaluate(
 ) -> Result<Evaluation, String> {
     let mut copy = model.copy().await?;
     let data = dataset(&copy, rows)?;
-    let p = predict_in_batches(&mut copy, &data.x, 32).await?;
+    let p = predict_between_frames(&mut copy, &data.x, 32).await?;
     let report = ClassificationReport::new(&p, &data.y, WORST_SHOWN).map_err(|e| e.to_string())?;
     let names = CLASS_NAMES.map(String::from).to_vec();
     Ok(Evaluation::new(what, report, names, |row| texts[row].clone()))

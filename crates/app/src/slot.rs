@@ -9,7 +9,6 @@ use neuroglow_core::{CpuBackend, Model};
 
 use crate::files::{checked_model, load_model};
 use crate::store;
-use crate::training::copy_of;
 
 /// What a slot says when its view has been removed from the page (an
 /// embedded demo whose element went away while a task still ran).
@@ -99,7 +98,7 @@ impl ModelSlot {
     /// A copy to train while the model keeps answering.
     pub async fn copy(&self) -> Result<Model<CpuBackend>, String> {
         let mut model = self.take()?;
-        let copy = copy_of(&mut model).await;
+        let copy = model.copy_on(CpuBackend::new()).await.map_err(|e| e.to_string());
         self.put_back(model);
         copy
     }

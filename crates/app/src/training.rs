@@ -30,15 +30,6 @@ fn pause_point(paused: RwSignal<bool>) -> Pause {
     })
 }
 
-/// A copy of `model` with its weights and optimizer state, to train while
-/// the original keeps answering.
-pub async fn copy_of(model: &mut Model<CpuBackend>) -> Result<Model<CpuBackend>, String> {
-    let state = model.training_state().await.map_err(|e| e.to_string())?;
-    let mut copy = Model::new(model.spec().clone(), CpuBackend::new()).map_err(|e| e.to_string())?;
-    copy.load_training_state(&state).map_err(|e| e.to_string())?;
-    Ok(copy)
-}
-
 /// What a training run leaves: the weights it reached (after a stop or a
 /// NaN loss, those of the last good epoch) and what went wrong, if anything.
 pub struct Trained {
@@ -78,7 +69,7 @@ impl TrainingMonitor {
         }
     }
 
-    /// Trains `model` (a copy of a view's model, see [`copy_of`]) on
+    /// Trains `model` (a copy of a view's model, see [`crate::slot::ModelSlot::copy`]) on
     /// `train` where the user's backend choice says, and returns its weights.
     pub async fn train(
         &self,
@@ -117,6 +108,9 @@ impl TrainingMonitor {
             readback_every: 8,
             ..FitOptions::default()
         };
+        // Copying, encoding and placing the model took a task of their own:
+        // training starts in a fresh one.
+        yield_to_browser().await;
         let examples = train.len();
         let on_progress = &mut |progress: Progress<'_>| self.on_progress(progress, examples);
         let result = engine.fit_then(train, validation, &options, on_progress, after_epoch).await;

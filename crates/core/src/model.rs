@@ -179,6 +179,42 @@ impl<B: Backend + 'static> Model<B> {
         Ok(Self::build(spec, plan, *limits, backend, None))
     }
 
+    /// Builds the model that continues `state` (taken by
+    /// [`Model::training_state`] from a model of this spec, on any backend),
+    /// from the state's own weights: no initializer runs, so this is as
+    /// quick for an LSTM(2048) as for a Dense(1).
+    pub fn from_training_state(
+        mut spec: ModelSpec,
+        backend: B,
+        limits: &Limits,
+        state: &TrainingState,
+    ) -> Result<Self> {
+        spec.assign_layer_names()?;
+        let plan = spec.plan(limits)?;
+        let mismatch = || Error::InvalidModel("the training state belongs to a different model or optimizer".into());
+        // Each parameter's value comes first, then its optimizer slots.
+        let per_param = 1 + state.optimizer.config.slots_per_param();
+        let shapes: Vec<(String, &[usize])> = plan.weight_shapes(&spec.layers).collect();
+        if state.tensors.len() != shapes.len() * per_param {
+            return Err(mismatch());
+        }
+        let mut weights = HashMap::with_capacity(shapes.len());
+        for ((name, shape), saved) in shapes.iter().zip(state.tensors.chunks(per_param)) {
+            let value = Tensor::new(shape.to_vec(), saved[0].clone()).map_err(|_| mismatch())?;
+            weights.insert(name.clone(), value);
+        }
+        let mut model = Self::build(spec, plan, *limits, backend, Some(weights));
+        model.load_training_state(state)?;
+        Ok(model)
+    }
+
+    /// The same model, with its weights, optimizer state and step count,
+    /// on `backend` (e.g. a copy to train while this one keeps answering).
+    pub async fn copy_on<C: Backend + 'static>(&mut self, backend: C) -> Result<Model<C>> {
+        let state = self.training_state().await?;
+        Model::from_training_state(self.spec.clone(), backend, &self.limits, &state)
+    }
+
     /// Builds the model that `plan` (checked) describes: with `weights`
     /// (every tensor the plan names, checked) or with fresh ones.
     pub(crate) fn build(

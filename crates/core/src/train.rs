@@ -12,6 +12,7 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::rng::Rng;
+use crate::tensor::Tensor;
 
 /// Mean loss and accuracy over the examples seen.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,36 +57,51 @@ pub struct FitOptions {
     pub pause: Option<Pause>,
 }
 
-/// What the training loop awaits so that other work can run: a closure, so
-/// that each caller waits on its own state (in the page, each view on its
-/// own Pause button).
+/// What long work awaits so that other work can run (the training loop
+/// between batches, a paced prediction between slices, a page's generator
+/// between characters): a closure, so that each caller waits on its own
+/// state (in the page, each view on its own Pause button).
 #[derive(Clone)]
 pub struct Pause {
     wait: Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>,
-    /// When other work last ran, by [`FitOptions::clock`]; `None` until
-    /// training first asks. Clones share it, so the interval runs on across
-    /// epochs and across fits of one epoch each (as `AutoModel` makes).
-    last: Rc<Cell<Option<f64>>>,
+    /// When other work last ran and when the work last asked, by
+    /// [`FitOptions::clock`]; `None` until the work first asks. Clones share
+    /// it, so the interval runs on across epochs and across fits of one
+    /// epoch each (as `AutoModel` makes).
+    timing: Rc<Cell<Option<PauseTiming>>>,
+}
+
+#[derive(Clone, Copy)]
+struct PauseTiming {
+    paused_at: f64,
+    asked_at: f64,
 }
 
 impl Pause {
     /// `pause` makes the future to await each time, e.g. `|| yield_to_browser()`.
     pub fn new<F: Future<Output = ()> + 'static>(pause: impl Fn() -> F + 'static) -> Self {
-        Self { wait: Rc::new(move || Box::pin(pause())), last: Rc::default() }
+        Self { wait: Rc::new(move || Box::pin(pause())), timing: Rc::default() }
     }
 
-    /// Awaits the pause once [`PAUSE_EVERY_MS`] of `clock` have passed since
-    /// it last did (or since the first call).
-    async fn wait_if_due(&self, clock: fn() -> f64) {
+    /// Awaits the pause when the next piece of work would end more than
+    /// [`PAUSE_EVERY_MS`] of `clock` after the last pause (or the first
+    /// call). The piece since the previous call is the guess for the next:
+    /// so a 20 ms batch after 15 ms of work pauses first, rather than
+    /// making a 35 ms task.
+    pub async fn wait_if_due(&self, clock: fn() -> f64) {
         let now = clock();
-        match self.last.get() {
-            None => self.last.set(Some(now)),
-            Some(last) if now - last < PAUSE_EVERY_MS => {}
-            Some(_) => {
-                (self.wait)().await;
-                self.last.set(Some(clock()));
-            }
+        let Some(PauseTiming { paused_at, asked_at }) = self.timing.get() else {
+            self.timing.set(Some(PauseTiming { paused_at: now, asked_at: now }));
+            return;
+        };
+        let next_piece = now - asked_at;
+        if now - paused_at + next_piece < PAUSE_EVERY_MS {
+            self.timing.set(Some(PauseTiming { paused_at, asked_at: now }));
+            return;
         }
+        (self.wait)().await;
+        let after = clock();
+        self.timing.set(Some(PauseTiming { paused_at: after, asked_at: after }));
     }
 }
 
@@ -98,6 +114,15 @@ impl std::fmt::Debug for Pause {
 /// How long training may run before it calls [`FitOptions::pause`]: well
 /// under the 50 ms that browsers count as a long task.
 pub const PAUSE_EVERY_MS: f64 = 30.0;
+
+/// How many rows the next slice of [`Model::predict_pausing`] takes, at
+/// `ms_per_row` measured so far: what fits in half of [`PAUSE_EVERY_MS`],
+/// from 1 to `max`, rounded down to a power of two so that only a few batch
+/// sizes (each with its own scratch buffers) ever occur.
+fn rows_in_budget(ms_per_row: f64, max: usize) -> usize {
+    let fit = (PAUSE_EVERY_MS / 2.0 / ms_per_row.max(1e-6)).clamp(1.0, max.max(1) as f64) as usize;
+    1 << fit.ilog2()
+}
 
 impl FitOptions {
     /// Lets other work run if [`PAUSE_EVERY_MS`] have passed since it last did.
@@ -291,7 +316,7 @@ impl<B: Backend + 'static> Model<B> {
             let steps_done = if history.stopped { metrics.examples.div_ceil(options.batch_size) } else { batches };
             let train_ms = (options.clock)() - started;
             let val = match validation {
-                Some(v) => Some(self.evaluate(v, options.batch_size).await?),
+                Some(v) => Some(self.evaluate_pausing(v, options.batch_size, options).await?),
                 None => None,
             };
             // The loss is measured before each update, so the epoch's last
@@ -324,6 +349,43 @@ impl<B: Backend + 'static> Model<B> {
 
     /// Loss and accuracy on `data`, without training.
     pub async fn evaluate(&mut self, data: &Dataset, batch_size: usize) -> Result<Metrics> {
+        self.evaluate_pausing(data, batch_size, &FitOptions::default()).await
+    }
+
+    /// Model outputs for every example of `x`, like [`Model::predict`], in
+    /// slices of at most `max_batch` rows that each take a fraction of
+    /// [`PAUSE_EVERY_MS`], awaiting `pause` between them: a page computing
+    /// hundreds of LSTM predictions on the CPU stays responsive. Slices give
+    /// the same outputs as one batch.
+    pub async fn predict_pausing(
+        &mut self,
+        x: &Tensor,
+        max_batch: usize,
+        pause: &Pause,
+        clock: fn() -> f64,
+    ) -> Result<Tensor> {
+        self.check_inputs(x)?;
+        let max_batch = max_batch.clamp(1, self.plan().max_batch(self.limits()));
+        let mut data = Vec::with_capacity(x.rows() * self.output_shape().iter().product::<usize>());
+        // One row first: its time sizes the slices after it.
+        let mut rows = 1;
+        let mut start = 0;
+        while start < x.rows() {
+            pause.wait_if_due(clock).await;
+            let end = (start + rows).min(x.rows());
+            let began = clock();
+            let slice = x.select_rows(&(start..end).collect::<Vec<_>>());
+            data.extend(self.predict(&slice, max_batch).await?.data);
+            rows = rows_in_budget((clock() - began) / (end - start) as f64, max_batch);
+            start = end;
+        }
+        let mut shape = vec![x.rows()];
+        shape.extend_from_slice(self.output_shape());
+        Tensor::new(shape, data)
+    }
+
+    /// [`Model::evaluate`], pausing between batches as `options` say.
+    async fn evaluate_pausing(&mut self, data: &Dataset, batch_size: usize, options: &FitOptions) -> Result<Metrics> {
         self.check_inputs(&data.x)?;
         self.check_targets(&data.y, data.x.rows())?;
         self.reset_metrics();
@@ -334,7 +396,67 @@ impl<B: Backend + 'static> Model<B> {
             let x = &data.x.data[start * x_len..(start + batch) * x_len];
             let y = &data.y.data[start * y_len..(start + batch) * y_len];
             self.test_on_batch(x, y, batch);
+            options.pause_if_due().await;
         }
         self.read_metrics().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    thread_local! {
+        /// The fake clock of this test thread, in ms: work advances it, reading it does not.
+        static NOW: Cell<f64> = const { Cell::new(0.0) };
+    }
+
+    fn fake_clock() -> f64 {
+        NOW.with(Cell::get)
+    }
+
+    /// Runs pieces of work of the given lengths with a pause check after
+    /// each, and returns the work done between one pause and the next.
+    fn stretches_between_pauses(pieces: &[f64]) -> Vec<f64> {
+        let stretches = Rc::new(std::cell::RefCell::new(vec![0.0]));
+        let seen = stretches.clone();
+        let pause = Pause::new(move || {
+            seen.borrow_mut().push(0.0);
+            async {}
+        });
+        pollster::block_on(async {
+            pause.wait_if_due(fake_clock).await;
+            for &ms in pieces {
+                NOW.with(|now| now.set(now.get() + ms));
+                *stretches.borrow_mut().last_mut().unwrap() += ms;
+                pause.wait_if_due(fake_clock).await;
+            }
+        });
+        stretches.take()
+    }
+
+    #[test]
+    fn a_pause_comes_before_a_piece_that_would_overrun_the_budget() {
+        // 12 ms pieces: two fit in 30 ms, a third would not.
+        assert!(stretches_between_pauses(&[12.0; 12]).iter().all(|&ms| ms <= PAUSE_EVERY_MS));
+        // Pieces longer than the budget each get a task of their own.
+        assert!(stretches_between_pauses(&[40.0; 5]).iter().all(|&ms| ms <= 40.0));
+        // Short pieces still share a task up to the budget, not one each.
+        let short = stretches_between_pauses(&[1.0; 300]);
+        assert!(short.len() < 15, "{} pauses for 300 ms of 1 ms pieces", short.len());
+        // A long piece after short ones: the pause comes after it, not in it.
+        assert!(stretches_between_pauses(&[1.0, 1.0, 45.0, 1.0, 1.0]).iter().all(|&ms| ms <= 47.0));
+    }
+
+    #[test]
+    fn slices_fit_in_half_the_budget_and_are_powers_of_two() {
+        assert_eq!(rows_in_budget(3.0, 32), 4);
+        assert_eq!(rows_in_budget(0.001, 32), 32);
+        assert_eq!(rows_in_budget(100.0, 32), 1);
+        assert_eq!(rows_in_budget(0.0, 0), 1);
+        for ms in [0.1, 0.7, 2.0, 6.0] {
+            let rows = rows_in_budget(ms, 1000);
+            assert!(rows.is_power_of_two() && rows as f64 * ms <= PAUSE_EVERY_MS / 2.0, "{rows} rows of {ms} ms");
+        }
     }
 }

@@ -71,8 +71,8 @@ impl AutoModel {
         state: &TrainingState,
     ) -> std::result::Result<Model<GpuBackend>, String> {
         let backend = GpuBackend::new().await.map_err(|e| e.to_string())?;
-        let mut gpu = Model::new(model.spec().clone(), backend).map_err(|e| e.to_string())?;
-        gpu.load_training_state(state).map_err(|e| e.to_string())?;
+        let mut gpu = Model::from_training_state(model.spec().clone(), backend, model.limits(), state)
+            .map_err(|e| e.to_string())?;
         // A first read proves the device works before training relies on it.
         gpu.training_state().await.map_err(|e| e.to_string())?;
         Ok(gpu)
@@ -94,9 +94,8 @@ impl AutoModel {
 
     /// Leaves the GPU for the CPU, resuming from the last saved state.
     fn fall_back(&mut self, why: String) -> Result<()> {
-        let spec = on_model!(&self.engine, m => m.spec().clone());
-        let mut cpu = Model::new(spec, CpuBackend::new())?;
-        cpu.load_training_state(&self.saved)?;
+        let (spec, limits) = on_model!(&self.engine, m => (m.spec().clone(), *m.limits()));
+        let cpu = Model::from_training_state(spec, CpuBackend::new(), &limits, &self.saved)?;
         self.engine = Engine::Cpu(Box::new(cpu));
         self.fallback = Some(format!("{why} — training on CPU"));
         Ok(())
@@ -180,5 +179,11 @@ impl AutoModel {
     /// The current weights, wherever the model runs.
     pub async fn weights(&mut self) -> Result<Vec<(String, Tensor)>> {
         with_fallback!(self, m => m.weights().await)
+    }
+
+    /// A copy on the CPU of the model as it is now (e.g. to sample from
+    /// while training goes on).
+    pub async fn copy_on_cpu(&mut self) -> Result<Model<CpuBackend>> {
+        with_fallback!(self, m => m.copy_on(CpuBackend::new()).await)
     }
 }
