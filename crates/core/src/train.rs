@@ -53,7 +53,8 @@ pub struct FitOptions {
     pub clock: fn() -> f64,
     /// Lets the caller's event loop run between batches (a browser page
     /// passes a yield, so it can paint and take input while training runs on
-    /// the CPU). Called at most every [`PAUSE_EVERY_MS`] of `clock`.
+    /// the CPU). Awaited before a batch that would end more than
+    /// [`PAUSE_EVERY_MS`] of `clock` after the last pause (see [`Pause::wait_if_due`]).
     pub pause: Option<Pause>,
 }
 
@@ -111,8 +112,8 @@ impl std::fmt::Debug for Pause {
     }
 }
 
-/// How long training may run before it calls [`FitOptions::pause`]: well
-/// under the 50 ms that browsers count as a long task.
+/// How long work may run before it pauses (unless one piece alone is
+/// longer): well under the 50 ms that browsers count as a long task.
 pub const PAUSE_EVERY_MS: f64 = 30.0;
 
 /// How many rows the next slice of [`Model::predict_pausing`] takes, at
@@ -125,7 +126,7 @@ fn rows_in_budget(ms_per_row: f64, max: usize) -> usize {
 }
 
 impl FitOptions {
-    /// Lets other work run if [`PAUSE_EVERY_MS`] have passed since it last did.
+    /// Lets other work run if the next piece would overrun [`PAUSE_EVERY_MS`] (see [`Pause::wait_if_due`]).
     async fn pause_if_due(&self) {
         if let Some(pause) = &self.pause {
             pause.wait_if_due(self.clock).await;
