@@ -55,12 +55,12 @@ async fn generate(
         // The page paints the new characters at each pause.
         let pause = Pause::new(yield_to_browser);
         for _ in 0..settings.length {
+            pause.wait_if_due(now_ms).await;
             if stop.try_get_untracked().unwrap_or(true) {
                 break;
             }
             let ch = generation.next_char(&mut loaded).await.map_err(|e| e.to_string())?;
             output.try_update(|o| o.push(ch));
-            pause.wait_if_due(now_ms).await;
         }
         Ok(())
     }
@@ -78,8 +78,8 @@ async fn sample_of(model: &mut AutoModel, prompt: &str) -> Result<String, String
     let mut text = String::new();
     let pause = Pause::new(yield_to_browser);
     for _ in 0..SAMPLE_LENGTH {
-        text.push(generation.next_char(&mut copy).await.map_err(|e| e.to_string())?);
         pause.wait_if_due(now_ms).await;
+        text.push(generation.next_char(&mut copy).await.map_err(|e| e.to_string())?);
     }
     Ok(text)
 }

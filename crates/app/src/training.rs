@@ -108,9 +108,6 @@ impl TrainingMonitor {
             readback_every: 8,
             ..FitOptions::default()
         };
-        // Copying, encoding and placing the model took a task of their own:
-        // training starts in a fresh one.
-        yield_to_browser().await;
         let examples = train.len();
         let on_progress = &mut |progress: Progress<'_>| self.on_progress(progress, examples);
         let result = engine.fit_then(train, validation, &options, on_progress, after_epoch).await;

@@ -88,17 +88,17 @@ impl Pause {
     /// [`PAUSE_EVERY_MS`] of `clock` after the last pause (or the first
     /// call). The piece since the previous call is the guess for the next:
     /// so a 20 ms batch after 15 ms of work pauses first, rather than
-    /// making a 35 ms task.
+    /// making a 35 ms task. The first call always pauses: how long the
+    /// current task has already run (a copy of the model, encoding the
+    /// inputs) is unknown, so the work starts in a task of its own.
     pub async fn wait_if_due(&self, clock: fn() -> f64) {
-        let now = clock();
-        let Some(PauseTiming { paused_at, asked_at }) = self.timing.get() else {
-            self.timing.set(Some(PauseTiming { paused_at: now, asked_at: now }));
-            return;
-        };
-        let next_piece = now - asked_at;
-        if now - paused_at + next_piece < PAUSE_EVERY_MS {
-            self.timing.set(Some(PauseTiming { paused_at, asked_at: now }));
-            return;
+        if let Some(PauseTiming { paused_at, asked_at }) = self.timing.get() {
+            let now = clock();
+            let next_piece = now - asked_at;
+            if now - paused_at + next_piece < PAUSE_EVERY_MS {
+                self.timing.set(Some(PauseTiming { paused_at, asked_at: now }));
+                return;
+            }
         }
         (self.wait)().await;
         let after = clock();
@@ -123,6 +123,16 @@ pub const PAUSE_EVERY_MS: f64 = 30.0;
 fn rows_in_budget(ms_per_row: f64, max: usize) -> usize {
     let fit = (PAUSE_EVERY_MS / 2.0 / ms_per_row.max(1e-6)).clamp(1.0, max.max(1) as f64) as usize;
     1 << fit.ilog2()
+}
+
+/// The rows of `x`, masked sequences padded in front with zeros, longest
+/// first (fewest leading zeros; ties in order): a batch of them costs its
+/// longest row's real steps (the LSTM skips steps that are padding in every row).
+fn longest_first(x: &Tensor) -> Vec<usize> {
+    let padding = |row: usize| x.row(row).iter().take_while(|&&token| token == 0.0).count();
+    let mut order: Vec<usize> = (0..x.rows()).collect();
+    order.sort_by_key(|&row| padding(row));
+    order
 }
 
 impl FitOptions {
@@ -367,18 +377,26 @@ impl<B: Backend + 'static> Model<B> {
     ) -> Result<Tensor> {
         self.check_inputs(x)?;
         let max_batch = max_batch.clamp(1, self.plan().max_batch(self.limits()));
-        let mut data = Vec::with_capacity(x.rows() * self.output_shape().iter().product::<usize>());
+        let row_len = self.output_shape().iter().product::<usize>();
+        let mut data = vec![0.0; x.rows() * row_len];
+        // Costliest rows first, so that the time per row measured so far
+        // never underestimates the rows still to come.
+        let order = if self.plan().layers[0].mask_out { longest_first(x) } else { (0..x.rows()).collect() };
         // One row first: its time sizes the slices after it.
         let mut rows = 1;
-        let mut start = 0;
-        while start < x.rows() {
+        let mut done = 0;
+        while done < order.len() {
             pause.wait_if_due(clock).await;
-            let end = (start + rows).min(x.rows());
+            let slice = &order[done..(done + rows).min(order.len())];
             let began = clock();
-            let slice = x.select_rows(&(start..end).collect::<Vec<_>>());
-            data.extend(self.predict(&slice, max_batch).await?.data);
-            rows = rows_in_budget((clock() - began) / (end - start) as f64, max_batch);
-            start = end;
+            let outputs = self.predict(&x.select_rows(slice), max_batch).await?;
+            for (&row, output) in slice.iter().zip(outputs.data.chunks_exact(row_len)) {
+                data[row * row_len..(row + 1) * row_len].copy_from_slice(output);
+            }
+            // At most twice the rows of the last slice: the time of a batch
+            // is not quite proportional to its rows.
+            rows = rows_in_budget((clock() - began) / slice.len() as f64, max_batch).min(2 * rows);
+            done += slice.len();
         }
         let mut shape = vec![x.rows()];
         shape.extend_from_slice(self.output_shape());
@@ -437,6 +455,12 @@ mod tests {
     }
 
     #[test]
+    fn work_starts_with_a_pause() {
+        // Whatever ran before in the task is unknown: the first check pauses.
+        assert_eq!(stretches_between_pauses(&[]), [0.0, 0.0]);
+    }
+
+    #[test]
     fn a_pause_comes_before_a_piece_that_would_overrun_the_budget() {
         // 12 ms pieces: two fit in 30 ms, a third would not.
         assert!(stretches_between_pauses(&[12.0; 12]).iter().all(|&ms| ms <= PAUSE_EVERY_MS));
@@ -459,5 +483,11 @@ mod tests {
             let rows = rows_in_budget(ms, 1000);
             assert!(rows.is_power_of_two() && rows as f64 * ms <= PAUSE_EVERY_MS / 2.0, "{rows} rows of {ms} ms");
         }
+    }
+
+    #[test]
+    fn sequences_padded_in_front_are_predicted_longest_first() {
+        let x = Tensor::new(vec![4, 3], vec![0.0, 0.0, 5.0, 1.0, 2.0, 3.0, 0.0, 4.0, 2.0, 0.0, 0.0, 9.0]).unwrap();
+        assert_eq!(longest_first(&x), [1, 2, 0, 3]);
     }
 }

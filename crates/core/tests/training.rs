@@ -207,9 +207,10 @@ fn training_pauses_for_the_page_without_changing_a_number() {
     assert_eq!(losses(&a), losses(&b));
     assert_eq!(block(plain.weights()).unwrap(), block(paused.weights()).unwrap());
     // 40 batches, the clock read about twice per batch (20 ms): two batches
-    // would overrun 30 ms, so each batch pauses, and so may each epoch's end.
+    // would overrun 30 ms, so each batch pauses, and so may each epoch's end;
+    // and the first batch starts in a task of its own.
     let pauses = PAUSES.load(std::sync::atomic::Ordering::SeqCst);
-    assert!((40..=42).contains(&pauses), "{pauses} pauses in 40 batches");
+    assert!((41..=43).contains(&pauses), "{pauses} pauses in 40 batches");
 }
 
 thread_local! {
