@@ -85,12 +85,12 @@ impl Pause {
     }
 
     /// Awaits the pause when the next piece of work would end more than
-    /// [`PAUSE_EVERY_MS`] of `clock` after the last pause (or the first
-    /// call). The piece since the previous call is the guess for the next:
-    /// so a 20 ms batch after 15 ms of work pauses first, rather than
-    /// making a 35 ms task. The first call always pauses: how long the
-    /// current task has already run (a copy of the model, encoding the
-    /// inputs) is unknown, so the work starts in a task of its own.
+    /// [`PAUSE_EVERY_MS`] of `clock` after the last pause. The piece since
+    /// the previous call is the guess for the next: so a 20 ms batch after
+    /// 15 ms of work pauses first, rather than making a 35 ms task. The
+    /// first call always pauses: how long the current task has already run
+    /// (a copy of the model, encoding the inputs) is unknown, so the work
+    /// starts in a task of its own.
     pub async fn wait_if_due(&self, clock: fn() -> f64) {
         if let Some(PauseTiming { paused_at, asked_at }) = self.timing.get() {
             let now = clock();
