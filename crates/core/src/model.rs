@@ -648,11 +648,26 @@ impl<B: Backend + 'static> Model<B> {
 
     /// Model outputs for every example of `x`.
     pub async fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        let last = self.layers.len();
+        Ok(self.predict_at(x, batch_size, &[last]).await?.pop().expect("one boundary asked for"))
+    }
+
+    /// Every layer's outputs for every example of `x`, in layer order (the
+    /// last is [`Model::predict`]'s). One forward pass gives them all, as the
+    /// lab's network diagram needs: a map of every neuron.
+    pub async fn predict_layers(&mut self, x: &Tensor, batch_size: usize) -> Result<Vec<Tensor>> {
+        let boundaries: Vec<usize> = (1..=self.layers.len()).collect();
+        self.predict_at(x, batch_size, &boundaries).await
+    }
+
+    /// The activations at `boundaries` (0 is the input, `i` the output of
+    /// layer `i - 1`) for every example of `x`.
+    async fn predict_at(&mut self, x: &Tensor, batch_size: usize, boundaries: &[usize]) -> Result<Vec<Tensor>> {
         self.check_inputs(x)?;
-        let out_len: usize = self.output_shape().iter().product();
+        let widths: Vec<usize> = boundaries.iter().map(|&b| self.plan.shape_at(b).iter().product()).collect();
         // Smaller batches give the same outputs; the limit bounds the memory.
         let batch_size = batch_size.clamp(1, self.plan.max_batch(&self.limits));
-        let mut data = Vec::with_capacity(x.rows() * out_len);
+        let mut data: Vec<Vec<f32>> = widths.iter().map(|w| Vec::with_capacity(x.rows() * w)).collect();
         for start in (0..x.rows()).step_by(batch_size) {
             let batch = batch_size.min(x.rows() - start);
             let rows = &x.data[start * x.row_len()..(start + batch) * x.row_len()];
@@ -660,11 +675,19 @@ impl<B: Backend + 'static> Model<B> {
             self.forward(batch, false);
             self.backend.submit();
             let pass = self.passes.get(batch).expect("just ensured");
-            data.extend(self.backend.read(pass.acts.last().expect("non-empty"), batch * out_len).await?);
+            for ((&boundary, width), data) in boundaries.iter().zip(&widths).zip(&mut data) {
+                data.extend(self.backend.read(&pass.acts[boundary], batch * width).await?);
+            }
         }
-        let mut shape = vec![x.rows()];
-        shape.extend_from_slice(self.output_shape());
-        Tensor::new(shape, data)
+        boundaries
+            .iter()
+            .zip(data)
+            .map(|(&boundary, data)| {
+                let mut shape = vec![x.rows()];
+                shape.extend_from_slice(self.plan.shape_at(boundary));
+                Tensor::new(shape, data)
+            })
+            .collect()
     }
 
     /// Predicts once on inputs every model of its kind must take: an example

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use common::{block, model, needle_sequences};
 use neuroglow_core::train::Pause;
-use neuroglow_core::{data::synthetic, CpuBackend, Error, FitOptions, History, Model, Progress};
+use neuroglow_core::{data::synthetic, CpuBackend, Error, FitOptions, History, LossKind, Model, ModelSpec, Progress};
 
 fn fit(m: &mut Model<CpuBackend>, data: &neuroglow_core::data::Dataset, epochs: usize, batch_size: usize) -> History {
     let options = FitOptions { epochs, batch_size, ..FitOptions::default() };
@@ -30,6 +30,27 @@ fn mlp_learns_the_circle() {
     assert!(last < first / 4.0, "loss fell from {first} to only {last}");
     let metrics = block(m.evaluate(&test, 64)).unwrap();
     assert!(metrics.accuracy.unwrap() >= 0.95, "test accuracy {:?}", metrics.accuracy);
+}
+
+#[test]
+fn every_layers_output_equals_the_model_cut_after_that_layer() {
+    let (train, test) = synthetic::circle(200, 0.05, 1).shuffle_split(0.3, 2).unwrap();
+    let mut m = model(CIRCLE_MLP);
+    fit(&mut m, &train, 2, 16);
+    let weights = block(m.weights()).unwrap();
+    // Batches of 7 split the 60 rows unevenly: the outputs must not care.
+    let outputs = block(m.predict_layers(&test.x, 7)).unwrap();
+    assert_eq!(outputs.len(), 3);
+    assert_eq!(outputs[2], block(m.predict(&test.x, 60)).unwrap());
+    for (end, output) in outputs.iter().enumerate() {
+        let spec = m.spec();
+        let cut = ModelSpec::new(spec.input_shape.clone(), spec.layers[..=end].to_vec(), LossKind::MeanSquaredError);
+        let mut cut = Model::new(cut, CpuBackend::new()).unwrap();
+        let own: Vec<_> =
+            weights.iter().filter(|(n, _)| cut.weight_shapes().iter().any(|(m, _)| m == n)).cloned().collect();
+        cut.set_weights(&own).unwrap();
+        assert_eq!(*output, block(cut.predict(&test.x, 60)).unwrap(), "layer {end}");
+    }
 }
 
 #[test]

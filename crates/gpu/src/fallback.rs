@@ -163,6 +163,11 @@ impl AutoModel {
         with_fallback!(self, m => m.predict(x, batch_size).await)
     }
 
+    /// Every layer's outputs from one forward pass ([`Model::predict_layers`]).
+    pub async fn predict_layers(&mut self, x: &Tensor, batch_size: usize) -> Result<Vec<Tensor>> {
+        with_fallback!(self, m => m.predict_layers(x, batch_size).await)
+    }
+
     /// The model's description (its layers named as in its weights).
     pub fn spec(&self) -> &neuroglow_core::ModelSpec {
         on_model!(&self.engine, m => m.spec())
