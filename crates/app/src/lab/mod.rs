@@ -64,13 +64,18 @@ struct Progress {
 }
 
 /// What the model makes of the plane: its output over the heatmap's grid,
-/// and the network diagram (`None` for networks too large to draw).
+/// and the network diagram (`None` for networks too large to draw), from
+/// one forward pass.
 async fn look(session: &mut Session) -> Result<(Vec<f32>, Option<Picture>), String> {
-    let grid = session.model.predict(&session.grid, 400).await.map_err(|e| e.to_string())?;
-    // Keep each stretch of main-thread work short: the page paints between.
-    yield_to_browser().await;
-    let picture = network::picture(&mut session.model, &session.grid, session.names.clone()).await?;
-    Ok((grid.data, picture))
+    let model = &mut session.model;
+    let weights = model.weights().await.map_err(|e| e.to_string())?;
+    if !network::drawable(&weights) {
+        let grid = model.predict(&session.grid, 400).await.map_err(|e| e.to_string())?;
+        return Ok((grid.data, None));
+    }
+    let mut outputs = model.predict_layers(&session.grid, session.grid.rows()).await.map_err(|e| e.to_string())?;
+    let picture = network::picture(model.spec(), &weights, &session.grid, &outputs, session.names.clone());
+    Ok((outputs.pop().expect("a model has layers").data, Some(picture)))
 }
 
 /// Gives one weight a new value.
@@ -127,6 +132,8 @@ pub fn Lab(opened: Signal<bool>, #[prop(optional)] setup: Option<String>) -> imp
     let picture = RwSignal::new(None::<Picture>);
     let hovered = RwSignal::new(None::<Neuron>);
     let chosen = RwSignal::new(None::<WeightChoice>);
+    // Whether there is a diagram (a memo: the diagram is built once, then updated in place).
+    let drawn = Memo::new(move |_| picture.with(Option::is_some));
     let output_style = Signal::derive(move || heatmap::Style {
         regression: settings.with(Settings::is_regression),
         discretize: display.with(|d| d.discretize),
@@ -404,7 +411,7 @@ pub fn Lab(opened: Signal<bool>, #[prop(optional)] setup: Option<String>) -> imp
                 <p class="error" role="alert">{move || error.get()}</p>
             </section>
             <section class="diagram" aria-label="The network" data-control="network" hidden=controls.hides("network")>
-                {move || match picture.with(Option::is_some) {
+                {move || match drawn.get() {
                     true => view! {
                         <NetworkView picture=picture output_style=output_style hovered=hovered chosen=chosen />
                     }.into_any(),

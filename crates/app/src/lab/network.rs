@@ -5,8 +5,7 @@
 //! click it to change it.
 
 use leptos::prelude::*;
-use neuroglow_core::{CpuBackend, LossKind, Model, ModelSpec, Tensor};
-use neuroglow_gpu::AutoModel;
+use neuroglow_core::{ModelSpec, Tensor};
 
 use crate::heatmap::{self, Style};
 
@@ -51,18 +50,6 @@ pub struct Picture {
     pub names: Vec<String>,
 }
 
-impl Picture {
-    fn label(&self, neuron: Neuron) -> String {
-        if neuron.column == 0 {
-            self.names.get(neuron.index).cloned().unwrap_or_default()
-        } else if neuron.column == self.widths.len() - 1 {
-            "the output".into()
-        } else {
-            format!("neuron {} of layer {}", neuron.index + 1, neuron.column)
-        }
-    }
-}
-
 /// Scales `values` by their largest magnitude, into `[-1, 1]`.
 fn scaled(values: Vec<f32>) -> Vec<f32> {
     let top = values.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
@@ -75,49 +62,108 @@ fn columns(t: &Tensor) -> Vec<Vec<f32>> {
     (0..width.min(SHOWN)).map(|c| (0..t.shape[0]).map(|r| t.data[r * width + c]).collect()).collect()
 }
 
-/// The maps and weights of `model` over `grid` (the grid's points as the
-/// network's inputs), named by `names`; `None` when the network is too
-/// large to draw.
-pub async fn picture(model: &mut AutoModel, grid: &Tensor, names: Vec<String>) -> Result<Option<Picture>, String> {
-    let weights = model.weights().await.map_err(|e| e.to_string())?;
-    if weights.iter().map(|(_, t)| t.data.len()).sum::<usize>() > MAX_WEIGHTS {
-        return Ok(None);
-    }
-    let spec = model.spec().clone();
+/// Whether a network with these weights is small enough to draw.
+pub fn drawable(weights: &[(String, Tensor)]) -> bool {
+    weights.iter().map(|(_, t)| t.data.len()).sum::<usize>() <= MAX_WEIGHTS
+}
+
+/// The diagram of a network (`spec`, with `weights`) over the heatmap's
+/// `grid` (its points as the network's inputs), from `outputs`: every
+/// layer's output over the grid, from one forward pass. `names` name the inputs.
+pub fn picture(
+    spec: &ModelSpec,
+    weights: &[(String, Tensor)],
+    grid: &Tensor,
+    outputs: &[Tensor],
+    names: Vec<String>,
+) -> Picture {
     let mut maps = vec![columns(grid).into_iter().map(scaled).collect::<Vec<_>>()];
     let mut widths = vec![grid.shape[1]];
-    let mut kernels = Vec::new();
-    // Each layer's output: the model cut after that layer, on the CPU.
-    for end in 1..=spec.layers.len() {
-        let cut = ModelSpec::new(spec.input_shape.clone(), spec.layers[..end].to_vec(), LossKind::MeanSquaredError);
-        let mut cut = Model::new(cut, CpuBackend::new()).map_err(|e| e.to_string())?;
-        let own: Vec<(String, Tensor)> =
-            weights.iter().filter(|(n, _)| cut.weight_shapes().iter().any(|(m, _)| m == n)).cloned().collect();
-        cut.set_weights(&own).map_err(|e| e.to_string())?;
-        let out = cut.predict(grid, grid.shape[0]).await.map_err(|e| e.to_string())?;
-        let is_output = end == spec.layers.len();
-        maps.push(columns(&out).into_iter().map(|m| if is_output { m } else { scaled(m) }).collect());
+    for (index, out) in outputs.iter().enumerate() {
+        let is_output = index == outputs.len() - 1;
+        maps.push(columns(out).into_iter().map(|m| if is_output { m } else { scaled(m) }).collect());
         widths.push(out.shape[1]);
-        let kernel = format!("{}/kernel", spec.layers[end - 1].name);
-        if let Some(k) = weights.iter().find(|(n, _)| *n == kernel) {
-            kernels.push(k.clone());
+    }
+    let kernels = spec
+        .layers
+        .iter()
+        .filter_map(|layer| {
+            let kernel = format!("{}/kernel", layer.name);
+            weights.iter().find(|(n, _)| *n == kernel).cloned()
+        })
+        .collect();
+    Picture { maps, widths, kernels, names }
+}
+
+/// What stays the same while a network trains: the diagram's elements are
+/// built once per shape and then only take new values each epoch (building
+/// them anew every epoch cost the page long style and layer updates).
+#[derive(Clone, PartialEq)]
+struct Layout {
+    widths: Vec<usize>,
+    /// Per layer: its kernel's name and `[inputs, units]`.
+    kernels: Vec<(String, [usize; 2])>,
+    names: Vec<String>,
+}
+
+impl Layout {
+    fn of(p: &Picture) -> Self {
+        let kernels = p.kernels.iter().map(|(name, k)| (name.clone(), [k.shape[0], k.shape[1]])).collect();
+        Self { widths: p.widths.clone(), kernels, names: p.names.clone() }
+    }
+
+    fn label(&self, neuron: Neuron) -> String {
+        if neuron.column == 0 {
+            self.names.get(neuron.index).cloned().unwrap_or_default()
+        } else if neuron.column == self.widths.len() - 1 {
+            "the output".into()
+        } else {
+            format!("neuron {} of layer {}", neuron.index + 1, neuron.column)
         }
     }
-    Ok(Some(Picture { maps, widths, kernels, names }))
+
+    /// The links drawn: per shown pair of neurons of adjacent columns, the
+    /// kernel's name, the pair, and the weight's place in the kernel.
+    fn links(&self) -> Vec<(String, Neuron, Neuron, usize)> {
+        let mut links = Vec::new();
+        for (layer, (name, [inputs, units])) in self.kernels.iter().enumerate() {
+            for from in 0..(*inputs).min(SHOWN) {
+                for to in 0..(*units).min(SHOWN) {
+                    let (from_n, to_n) =
+                        (Neuron { column: layer, index: from }, Neuron { column: layer + 1, index: to });
+                    links.push((name.clone(), from_n, to_n, from * units + to));
+                }
+            }
+        }
+        links
+    }
+}
+
+/// A link's class: its colour says the weight's sign.
+fn sign_class(value: f32) -> &'static str {
+    if value >= 0.0 {
+        "positive"
+    } else {
+        "negative"
+    }
 }
 
 fn node_position(neuron: Neuron) -> (f64, f64) {
     (neuron.column as f64 * COLUMN, neuron.index as f64 * ROW)
 }
 
-/// A neuron's map, redrawn when its values change.
+/// A neuron's map, redrawn in place whenever the picture changes.
 #[component]
-fn NeuronMap(values: Vec<f32>, style: Style) -> impl IntoView {
+fn NeuronMap(picture: RwSignal<Option<Picture>>, neuron: Neuron, style: Signal<Style>) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     Effect::new(move |_| {
-        if let Some(canvas) = canvas.get() {
-            heatmap::draw_small_map(&canvas, &values, style);
-        }
+        let style = style.get();
+        let Some(canvas) = canvas.get() else { return };
+        picture.with(|p| {
+            if let Some(values) = p.as_ref().and_then(|p| p.maps.get(neuron.column)?.get(neuron.index)) {
+                heatmap::draw_small_map(&canvas, values, style);
+            }
+        });
     });
     view! { <canvas node_ref=canvas width=heatmap::CELLS height=heatmap::CELLS></canvas> }
 }
@@ -131,80 +177,70 @@ pub fn NetworkView(
     hovered: RwSignal<Option<Neuron>>,
     chosen: RwSignal<Option<WeightChoice>>,
 ) -> impl IntoView {
-    let hidden_style = Style { regression: true, discretize: false };
-    let links = move || {
-        picture.with(|p| {
-            let Some(p) = p else { return Vec::new() };
-            let mut lines = Vec::new();
-            for (layer, (name, kernel)) in p.kernels.iter().enumerate() {
-                let units = kernel.shape[1];
-                for from in 0..kernel.shape[0].min(SHOWN) {
-                    for to in 0..units.min(SHOWN) {
-                        let value = kernel.data[from * units + to];
-                        let (from, to) =
-                            (Neuron { column: layer, index: from }, Neuron { column: layer + 1, index: to });
-                        let label = format!("{} → {}", p.label(from), p.label(to));
-                        lines.push(WeightChoice { kernel: name.clone(), from, to, value, label });
-                    }
+    let layout = Memo::new(move |_| picture.with(|p| p.as_ref().map(Layout::of)));
+    let hidden_style = Signal::stored(Style { regression: true, discretize: false });
+    move || {
+        layout.get().map(|layout| {
+            let rows = layout.widths.iter().map(|w| (*w).min(SHOWN)).max().unwrap_or(1);
+            let (width, height) = ((layout.widths.len() - 1) as f64 * COLUMN + NODE, rows as f64 * ROW + 16.0);
+            let links = layout.links().into_iter().map(|(kernel, from, to, at)| {
+                let layer = from.column;
+                let value = Memo::new(move |_| {
+                    picture.with(|p| p.as_ref().and_then(|p| p.kernels.get(layer)?.1.data.get(at).copied()).unwrap_or(0.0))
+                });
+                let label = format!("{} → {}", layout.label(from), layout.label(to));
+                let title = label.clone();
+                let choose = move || {
+                    chosen.set(Some(WeightChoice { kernel: kernel.clone(), from, to, value: value.get_untracked(), label: label.clone() }))
+                };
+                let choose_by_key = choose.clone();
+                let ((x1, y1), (x2, y2)) = (node_position(from), node_position(to));
+                view! {
+                    <line x1=x1 + NODE y1=y1 + NODE / 2.0 x2=x2 y2=y2 + NODE / 2.0
+                        class=move || sign_class(value.get())
+                        stroke-width=move || (value.get().abs() * 2.0).clamp(0.5, 6.0) tabindex="0"
+                        on:click=move |_| choose()
+                        on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " {
+                            ev.prevent_default();
+                            choose_by_key();
+                        }>
+                        <title>{move || format!("{title}: weight {:.3}", value.get())}</title>
+                    </line>
                 }
-            }
-            lines
-        })
-    };
-    let size = move || {
-        picture.with(|p| {
-            p.as_ref().map_or((0.0, 0.0), |p| {
-                let rows = p.widths.iter().map(|w| (*w).min(SHOWN)).max().unwrap_or(1);
-                ((p.widths.len() - 1) as f64 * COLUMN + NODE, rows as f64 * ROW + 16.0)
-            })
-        })
-    };
-    view! {
-        <div class="network" style:width=move || format!("{}px", size().0) style:height=move || format!("{}px", size().1)>
-            <svg class="links" width=move || size().0 height=move || size().1 role="img"
-                aria-label="Weights: blue positive, orange negative, thicker for larger; click one to change it">
-                {move || links().into_iter().map(|link| {
-                    let ((x1, y1), (x2, y2)) = (node_position(link.from), node_position(link.to));
-                    let (pick, pick_by_key) = (link.clone(), link.clone());
+            }).collect_view();
+            let last = layout.widths.len() - 1;
+            let neurons = layout.widths.iter().enumerate().flat_map(|(column, width)| {
+                let layout = layout.clone();
+                (0..(*width).min(SHOWN)).map(move |index| {
+                    let neuron = Neuron { column, index };
+                    let (x, y) = node_position(neuron);
+                    let style = if column == last { output_style } else { hidden_style };
                     view! {
-                        <line x1=x1 + NODE y1=y1 + NODE / 2.0 x2=x2 y2=y2 + NODE / 2.0
-                            class={if link.value >= 0.0 { "positive" } else { "negative" }}
-                            stroke-width=(link.value.abs() * 2.0).clamp(0.5, 6.0) tabindex="0"
-                            on:click=move |_| chosen.set(Some(pick.clone()))
-                            on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " {
-                                ev.prevent_default();
-                                chosen.set(Some(pick_by_key.clone()));
-                            }>
-                            <title>{format!("{}: weight {:.3}", link.label, link.value)}</title>
-                        </line>
+                        <div class="neuron" style:left=format!("{x}px") style:top=format!("{y}px")
+                            title=layout.label(neuron) tabindex="0"
+                            on:mouseenter=move |_| hovered.set(Some(neuron))
+                            on:mouseleave=move |_| hovered.set(None)
+                            on:focus=move |_| hovered.set(Some(neuron))
+                            on:blur=move |_| hovered.set(None)>
+                            <NeuronMap picture=picture neuron=neuron style=style />
+                        </div>
                     }
-                }).collect_view()}
-            </svg>
-            {move || picture.get().map(|p| {
-                let last = p.maps.len() - 1;
-                p.maps.iter().enumerate().flat_map(|(column, maps)| {
-                    let p = p.clone();
-                    maps.iter().enumerate().map(move |(index, values)| {
-                        let neuron = Neuron { column, index };
-                        let (x, y) = node_position(neuron);
-                        let style = if column == last { output_style.get_untracked() } else { hidden_style };
-                        view! {
-                            <div class="neuron" style:left=format!("{x}px") style:top=format!("{y}px")
-                                title=p.label(neuron) tabindex="0"
-                                on:mouseenter=move |_| hovered.set(Some(neuron))
-                                on:mouseleave=move |_| hovered.set(None)
-                                on:focus=move |_| hovered.set(Some(neuron))
-                                on:blur=move |_| hovered.set(None)>
-                                <NeuronMap values=values.clone() style=style />
-                            </div>
-                        }
-                    }).collect::<Vec<_>>()
-                }).collect_view()
-            })}
-            {move || picture.with(|p| p.as_ref().map(|p| p.widths.iter().enumerate().filter(|(_, w)| **w > SHOWN).map(|(column, w)| {
+                })
+            }).collect_view();
+            let more = layout.widths.iter().enumerate().filter(|(_, w)| **w > SHOWN).map(|(column, w)| {
                 let (x, y) = node_position(Neuron { column, index: SHOWN });
                 view! { <span class="more" style:left=format!("{x}px") style:top=format!("{y}px")>{format!("+{} more", w - SHOWN)}</span> }
-            }).collect_view()))}
-        </div>
+            }).collect_view();
+            view! {
+                <div class="network" style:width=format!("{width}px") style:height=format!("{height}px")>
+                    <svg class="links" width=width height=height role="img"
+                        aria-label="Weights: blue positive, orange negative, thicker for larger; click one to change it">
+                        {links}
+                    </svg>
+                    {neurons}
+                    {more}
+                </div>
+            }
+        })
     }
 }
