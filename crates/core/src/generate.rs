@@ -1,10 +1,12 @@
 //! Text generation from a character model: sample the next character from
 //! the model's softmax, append it, repeat.
 
+use crate::backend::cpu::Stepper;
 use crate::backend::Backend;
 use crate::data::text::{CharVocab, TextEncoder};
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::layers::LayerKind;
+use crate::model::{Model, ModelSpec};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -63,13 +65,35 @@ pub fn sample(probabilities: &[f32], sampling: &Sampling, rng: &mut Rng) -> usiz
 
 /// A text being generated one character at a time, so that a caller can
 /// show each character as it comes and let the page breathe in between.
+///
+/// The model reads the text's last `maxlen` characters, padded in front as
+/// in training, for as long as the text fits in that window. From then on
+/// it steps: each LSTM carries its state (h, c) on to the next character,
+/// one step per character instead of the whole window again ([`Stepper`]).
+/// A model whose embedding masks the padding steps from the start, since
+/// masked padding leaves the state as it was. Either way the text's first
+/// `maxlen` characters are exactly what reading whole windows would give;
+/// after that the model remembers the whole text rather than forgetting
+/// all but its last window, as a stateful Keras LSTM does.
 pub struct Generation {
     vocab: CharVocab,
     maxlen: usize,
-    /// The prompt's ids, then every character chosen so far.
+    /// Ids of the prompt and of every character chosen so far.
     ids: Vec<usize>,
     sampling: Sampling,
     rng: Rng,
+    reader: Reader,
+}
+
+/// How the model reads the text.
+enum Reader {
+    /// The whole window, until stepping would give the same numbers.
+    WindowsForNow,
+    /// One step per character, state carried.
+    Steps(Stepper),
+    /// The whole window for every character: the model has a layer that
+    /// cannot step, or does not start with an embedding.
+    Windows,
 }
 
 impl Generation {
@@ -91,22 +115,59 @@ impl Generation {
             )));
         }
         let ids = vocab.encode(prompt);
-        Ok(Self { vocab, maxlen, ids, sampling, rng: Rng::new(sampling.seed) })
+        Ok(Self { vocab, maxlen, ids, sampling, rng: Rng::new(sampling.seed), reader: Reader::WindowsForNow })
+    }
+
+    /// The last `maxlen` ids, padded in front with zeros.
+    fn window(&self) -> Vec<f32> {
+        let window = &self.ids[self.ids.len().saturating_sub(self.maxlen)..];
+        std::iter::repeat_n(0.0, self.maxlen - window.len()).chain(window.iter().map(|&i| i as f32)).collect()
+    }
+
+    /// The model's output after the text so far: its last position's.
+    async fn read<B: Backend + 'static>(&mut self, model: &mut Model<B>) -> Result<Vec<f32>> {
+        let output = match &mut self.reader {
+            Reader::Steps(stepper) => stepper.step(*self.ids.last().expect("a character was chosen")).to_vec(),
+            Reader::WindowsForNow if self.ids.len() >= self.maxlen || masks_padding(model.spec()) => {
+                let weights = model.weights().await?;
+                match Stepper::new(&model.spec().layers, &weights) {
+                    Some(mut stepper) => {
+                        self.window().into_iter().for_each(|id| _ = stepper.step(id as usize));
+                        let output = stepper.output().to_vec();
+                        self.reader = Reader::Steps(stepper);
+                        output
+                    }
+                    None => {
+                        self.reader = Reader::Windows;
+                        self.read_window(model).await?
+                    }
+                }
+            }
+            _ => self.read_window(model).await?,
+        };
+        // The last position's prediction (a model may predict at every position).
+        Ok(output[output.len() - self.vocab.len()..].to_vec())
+    }
+
+    /// The model's output for the whole window.
+    async fn read_window<B: Backend + 'static>(&self, model: &mut Model<B>) -> Result<Vec<f32>> {
+        Ok(model.predict(&Tensor::new(vec![1, self.maxlen], self.window())?, 1).await?.data)
     }
 
     /// Chooses the next character.
     pub async fn next_char<B: Backend + 'static>(&mut self, model: &mut Model<B>) -> Result<char> {
-        let maxlen = self.maxlen;
-        let window = &self.ids[self.ids.len().saturating_sub(maxlen)..];
-        let x = std::iter::repeat_n(0.0, maxlen - window.len()).chain(window.iter().map(|&i| i as f32)).collect();
-        let mut probabilities = model.predict(&Tensor::new(vec![1, maxlen], x)?, 1).await?;
+        let mut p = self.read(model).await?;
         // Id 0 stands for "unknown character": never produce it.
-        let mut p = probabilities.data.split_off(probabilities.data.len() - self.vocab.len());
         p[0] = 0.0;
         let next = sample(&p, &self.sampling, &mut self.rng);
         self.ids.push(next);
         Ok(self.vocab.decode(&[next]).chars().next().expect("one id, one character"))
     }
+}
+
+/// Whether the model's embedding skips padding (id 0).
+fn masks_padding(spec: &ModelSpec) -> bool {
+    matches!(spec.layers.first().map(|l| &l.kind), Some(LayerKind::Embedding { mask_zero: true, .. }))
 }
 
 impl<B: Backend + 'static> Model<B> {

@@ -70,7 +70,7 @@ fn first_real_step(mask: Option<&Vec<f32>>, batch: usize, time: usize) -> usize 
 
 /// Turns one row's gate pre-activations `z` (i, f, c, o; bias not yet added)
 /// into activated gates in place and computes the new cell and hidden state.
-fn cell_forward(z: &mut [f32], bias: &[f32], c_prev: &[f32], c: &mut [f32], h: &mut [f32], u: usize) {
+pub(super) fn cell_forward(z: &mut [f32], bias: &[f32], c_prev: &[f32], c: &mut [f32], h: &mut [f32], u: usize) {
     for j in 0..u {
         let i = sigmoid(z[j] + bias[j]);
         let f = sigmoid(z[u + j] + bias[u + j]);

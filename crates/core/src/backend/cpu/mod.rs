@@ -9,6 +9,7 @@ mod loss;
 mod lstm;
 mod matmul;
 mod optim;
+mod stepper;
 
 use std::future::{ready, Future};
 
@@ -16,6 +17,7 @@ use super::{Activation, AdamStep, Backend, LossOp, LstmBackward, LstmForward, Ma
 use crate::error::Result;
 
 pub use loss::argmax;
+pub use stepper::Stepper;
 
 /// Runs the engine on the CPU. Stateless; create as many as you like.
 #[derive(Debug, Default, Clone)]
