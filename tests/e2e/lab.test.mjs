@@ -93,6 +93,14 @@ describe('2-D lab settings', () => {
     await page.getByLabel('Regularization').first().selectOption('l2');
     await page.waitForFunction(() => ['activation=relu', 'optimizer=sgd', 'penalty=l2'].every((p) => location.search.includes(p)));
     assert.equal(await page.getByLabel('Optimizer').inputValue(), 'sgd');
+
+    // A link sets only what the controls offer: the batch slider stops at 30, 0.05 is not a listed rate.
+    await page.goto(`${page.url().split('?')[0]}?batch=100&lr=0.05#lab`);
+    await page.waitForSelector('#play:not([disabled])');
+    const batch = page.locator('[data-control="batch-size"] input');
+    assert.deepEqual([await batch.inputValue(), await batch.getAttribute('max')], ['30', '30']);
+    assert.match(await page.locator('[data-control="batch-size"]').textContent(), /Batch size 30/);
+    assert.equal(await page.locator('[data-control="learning-rate"] select').inputValue(), '0.03');
     assert.deepEqual(errors, []);
   });
 

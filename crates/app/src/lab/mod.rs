@@ -3,6 +3,7 @@
 //! browser offers it (else on the CPU, saying why), in short chunks (one epoch
 //! each) that yield to the browser in between, so the page stays responsive.
 
+mod address;
 mod network;
 mod settings;
 
@@ -20,8 +21,9 @@ use crate::chart::LossChart;
 use crate::controls::Controls;
 use crate::heatmap;
 use crate::runtime::{now_ms, yield_to_browser};
+use address::{LabState, Source, BATCH_SIZE, LEARNING_RATES, NOISE, PENALTY_RATES, TRAIN_SHARE};
 use network::{NetworkView, Neuron, Picture, WeightChoice};
-use settings::{name_of, named, Display, OptimizerChoice, Penalty, Settings, Source, DATASETS};
+use settings::{name_of, named, OptimizerChoice, Penalty, Settings, DATASETS};
 
 /// The model and data being trained. Kept in local storage: the engine is
 /// not `Send`, and only this module's code touches it.
@@ -112,8 +114,9 @@ pub fn Lab(opened: Signal<bool>, #[prop(optional)] setup: Option<String>) -> imp
     let controls = Controls::current();
     let in_address = setup.is_none();
     let source = setup.as_deref().map_or(Source::Address, Source::link);
-    let (settings, set_settings) = signal(Settings::read(&source));
-    let display = RwSignal::new(Display::read(&source));
+    let LabState { settings, display } = source.read();
+    let (settings, set_settings) = signal(settings);
+    let display = RwSignal::new(display);
     let session = StoredValue::new_local(None::<Session>);
     // Counts session rebuilds, so a slow one that finishes late is dropped.
     let generation = StoredValue::new(0u64);
@@ -186,9 +189,9 @@ pub fn Lab(opened: Signal<bool>, #[prop(optional)] setup: Option<String>) -> imp
 
     // Keep the address in step with the settings, so a link reproduces the run.
     Effect::new(move |first: Option<()>| {
-        let (s, d) = (settings.get(), display.get());
+        let state = LabState { settings: settings.get(), display: display.get() };
         if first.is_some() && in_address {
-            s.write_url(d);
+            state.write_address();
         }
     });
 
@@ -325,15 +328,15 @@ pub fn Lab(opened: Signal<bool>, #[prop(optional)] setup: Option<String>) -> imp
                     </select>
                 </label>
                 <label data-control="noise" hidden=controls.hides("noise")>{move || format!("Noise {:.2}", settings.with(|s| s.noise))}
-                    <input type="range" min="0" max="0.5" step="0.05" prop:value=move || settings.with(|s| s.noise)
+                    <input type="range" min=NOISE.min max=NOISE.max step=NOISE.step prop:value=move || settings.with(|s| s.noise)
                         on:change=update(|s, v| s.noise = v.parse().unwrap_or(0.0)) />
                 </label>
                 <label data-control="train-share" hidden=controls.hides("train-share")>{move || format!("Training share {:.0} %", settings.with(|s| s.train_share * 100.0))}
-                    <input type="range" min="0.1" max="0.9" step="0.1" prop:value=move || settings.with(|s| s.train_share)
+                    <input type="range" min=TRAIN_SHARE.min max=TRAIN_SHARE.max step=TRAIN_SHARE.step prop:value=move || settings.with(|s| s.train_share)
                         on:change=update(|s, v| s.train_share = v.parse().unwrap_or(0.5)) />
                 </label>
                 <label data-control="batch-size" hidden=controls.hides("batch-size")>{move || format!("Batch size {}", settings.with(|s| s.batch_size))}
-                    <input type="range" min="1" max="30" step="1" prop:value=move || settings.with(|s| s.batch_size)
+                    <input type="range" min=BATCH_SIZE.min max=BATCH_SIZE.max step=BATCH_SIZE.step prop:value=move || settings.with(|s| s.batch_size)
                         on:change=update(|s, v| s.batch_size = v.parse().unwrap_or(10)) />
                 </label>
                 <label data-control="seed" hidden=controls.hides("seed")>"Seed"
@@ -377,8 +380,7 @@ pub fn Lab(opened: Signal<bool>, #[prop(optional)] setup: Option<String>) -> imp
                 <label data-control="learning-rate" hidden=controls.hides("learning-rate")>"Learning rate"
                     <select on:change=update(|s, v| s.learning_rate = v.parse().unwrap_or(0.03))
                         prop:value=move || settings.with(|s| s.learning_rate.to_string())>
-                        {["0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"]
-                            .map(|r| view! { <option value=r>{r}</option> }).collect_view()}
+                        {LEARNING_RATES.map(|r| view! { <option value=r>{r}</option> }).collect_view()}
                     </select>
                 </label>
                 <label data-control="regularization" hidden=controls.hides("regularization")>"Regularization"
@@ -392,8 +394,7 @@ pub fn Lab(opened: Signal<bool>, #[prop(optional)] setup: Option<String>) -> imp
                 <label data-control="regularization-rate" hidden=controls.hides("regularization-rate")>"Regularization rate"
                     <select on:change=update(|s, v| s.penalty_rate = v.parse().unwrap_or(0.001))
                         prop:value=move || settings.with(|s| s.penalty_rate.to_string())>
-                        {["0", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10"]
-                            .map(|r| view! { <option value=r>{r}</option> }).collect_view()}
+                        {PENALTY_RATES.map(|r| view! { <option value=r>{r}</option> }).collect_view()}
                     </select>
                 </label>
                 <p data-control="problem" hidden=controls.hides("problem") class="hint">{move || if settings.with(Settings::is_regression) {

@@ -1,5 +1,5 @@
-//! Everything the user sets in the 2-D lab, and how it lives in the page's
-//! address, so that a link reproduces the run (seed included).
+//! Everything the user sets in the 2-D lab, and what it makes: the points
+//! and the model. How it lives in the page's address: `address.rs`.
 
 use neuroglow_core::backend::Regularizer;
 use neuroglow_core::data::features::{expand, Feature};
@@ -8,8 +8,6 @@ use neuroglow_core::layers::{LayerConfig, LayerKind};
 use neuroglow_core::optim::OptimizerConfig;
 use neuroglow_core::{Activation, LossKind, ModelSpec};
 use serde::{de::DeserializeOwned, Serialize};
-
-use crate::runtime::{query_parameter, set_query_parameters};
 
 pub const POINTS: usize = 400;
 /// The largest hidden layer and the most hidden layers the lab builds.
@@ -95,77 +93,9 @@ pub fn named<T: DeserializeOwned>(name: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(name.into())).ok()
 }
 
-/// Where settings are read from: the page's address, or a link's query
-/// string (`?dataset=xor&hidden=4,2`) handed to an embedded lab.
-pub enum Source {
-    Address,
-    Query(web_sys::UrlSearchParams),
-}
-
-impl Source {
-    /// The settings of a lab link (its `?…` part; the rest is ignored).
-    pub fn link(link: &str) -> Self {
-        let query = link.split_once('?').map_or(link, |(_, q)| q);
-        let query = query.split('#').next().unwrap_or_default();
-        web_sys::UrlSearchParams::new_with_str(query).map_or(Self::Address, Self::Query)
-    }
-
-    fn get(&self, name: &str) -> Option<String> {
-        match self {
-            Self::Address => query_parameter(name),
-            Self::Query(params) => params.get(name),
-        }
-    }
-
-    fn number<T: std::str::FromStr>(&self, name: &str) -> Option<T> {
-        self.get(name)?.parse().ok()
-    }
-}
-
 impl Settings {
     pub fn is_regression(&self) -> bool {
         matches!(self.dataset.as_str(), "plane" | "multi_gaussian")
-    }
-
-    /// The settings in `source`, each missing or unreadable one at its default.
-    pub fn read(source: &Source) -> Self {
-        let d = Self::default();
-        let features = source.get("features").map(|list| list.split(',').filter_map(named).collect::<Vec<_>>());
-        Self {
-            dataset: source.get("dataset").filter(|n| DATASETS.iter().any(|(id, _)| id == n)).unwrap_or(d.dataset),
-            noise: source.number("noise").map_or(d.noise, |n: f32| n.clamp(0.0, 0.5)),
-            train_share: source.number("train").map_or(d.train_share, |n: f32| n.clamp(0.1, 0.9)),
-            batch_size: source.number("batch").map_or(d.batch_size, |n: usize| n.clamp(1, 100)),
-            features: features.filter(|f| !f.is_empty()).unwrap_or(d.features),
-            hidden: source.get("hidden").unwrap_or(d.hidden),
-            activation: source.get("activation").and_then(|n| named(&n)).unwrap_or(d.activation),
-            optimizer: source.get("optimizer").and_then(|n| named(&n)).unwrap_or(d.optimizer),
-            learning_rate: source.number("lr").filter(|n: &f32| *n > 0.0 && *n <= 10.0).unwrap_or(d.learning_rate),
-            penalty: source.get("penalty").and_then(|n| named(&n)).unwrap_or(d.penalty),
-            penalty_rate: source.number("penalty_rate").filter(|n: &f32| *n >= 0.0).unwrap_or(d.penalty_rate),
-            seed: source.number("seed").unwrap_or(d.seed),
-        }
-    }
-
-    /// Writes the settings into the address (without reloading).
-    pub fn write_url(&self, display: Display) {
-        let features = self.features.iter().map(name_of).collect::<Vec<_>>().join(",");
-        set_query_parameters(&[
-            ("dataset", Some(self.dataset.clone())),
-            ("noise", Some(self.noise.to_string())),
-            ("train", Some(self.train_share.to_string())),
-            ("batch", Some(self.batch_size.to_string())),
-            ("features", Some(features)),
-            ("hidden", Some(self.hidden.replace(' ', ""))),
-            ("activation", Some(name_of(&self.activation))),
-            ("optimizer", Some(name_of(&self.optimizer))),
-            ("lr", Some(self.learning_rate.to_string())),
-            ("penalty", Some(name_of(&self.penalty))),
-            ("penalty_rate", Some(self.penalty_rate.to_string())),
-            ("seed", Some(self.seed.to_string())),
-            ("show_test", Some(display.show_test.to_string())),
-            ("discretize", Some(display.discretize.to_string())),
-        ]);
     }
 
     /// The hidden layer sizes, or what is wrong with them.
@@ -237,11 +167,8 @@ impl Settings {
     }
 }
 
-impl Display {
-    pub fn read(source: &Source) -> Self {
-        Self {
-            show_test: source.get("show_test").is_none_or(|v| v != "false"),
-            discretize: source.get("discretize").is_some_and(|v| v == "true"),
-        }
+impl Default for Display {
+    fn default() -> Self {
+        Self { show_test: true, discretize: false }
     }
 }
