@@ -73,8 +73,9 @@ pub fn sample(probabilities: &[f32], sampling: &Sampling, rng: &mut Rng) -> usiz
 /// A model whose embedding masks the padding steps from the start, since
 /// masked padding leaves the state as it was. Either way the text's first
 /// `maxlen` characters are exactly what reading whole windows would give;
-/// after that the model remembers the whole text rather than forgetting
-/// all but its last window, as a stateful Keras LSTM does.
+/// after that the model remembers everything since the first window it
+/// read instead of forgetting all but the last window, as a stateful Keras
+/// LSTM does.
 pub struct Generation {
     vocab: CharVocab,
     maxlen: usize,
