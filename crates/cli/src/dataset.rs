@@ -40,6 +40,12 @@ pub fn features(model: &Model<CpuBackend>, text: &str) -> Result<Tensor, String>
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         return model.encode_texts(&lines).map_err(|e| e.to_string());
     }
+    numbers(model, text)
+}
+
+/// Every CSV column as a number the first layer takes (for a text model,
+/// token ids).
+pub fn numbers(model: &Model<CpuBackend>, text: &str) -> Result<Tensor, String> {
     // Parse with a throw-away label column, then put it back as a feature.
     let table = csv::parse(text, &csv::CsvOptions::default()).map_err(|e| e.to_string())?;
     let (rows, cols) = (table.features.rows(), table.features.row_len() + 1);

@@ -1,7 +1,7 @@
 //! `neuroglow`: train, evaluate, predict and summarize Neuroglow models from
 //! the terminal, with Keras-style logs.
 
-use neuroglow_cli::{dataset, keras_log, pretrain};
+use neuroglow_cli::{convert, dataset, keras_log, pretrain};
 
 use std::io::Write as _;
 use std::ops::ControlFlow;
@@ -16,7 +16,7 @@ use neuroglow_core::{
     },
     generate::Sampling,
     io::ModelFiles,
-    CpuBackend, Error, FitOptions, Limits, Model, ModelSpec, Progress,
+    CpuBackend, Error, FitOptions, Limits, LossKind, Model, ModelSpec, Progress,
 };
 
 #[derive(Parser)]
@@ -135,7 +135,45 @@ enum Command {
         data: PathBuf,
         #[arg(long, default_value_t = 32)]
         batch_size: usize,
+        /// The data are already the first layer's inputs, as CSV numbers: token ids, or features
+        /// after the model's normalization (which is then not applied again).
+        #[arg(long)]
+        encoded: bool,
+        /// Print the outputs as one JSON list of rows at full precision, for scripts.
+        #[arg(long)]
+        json: bool,
     },
+    /// Write a model in another engine's format (TensorFlow.js layers model), into a new directory.
+    Export {
+        model: PathBuf,
+        #[arg(long, value_enum)]
+        format: convert::Format,
+        #[arg(long)]
+        out: PathBuf,
+        /// Leave out the training settings (for formats whose optimizers lack one of the model's).
+        #[arg(long)]
+        inference_only: bool,
+    },
+    /// Bring a model from another engine (a TensorFlow.js model.json with its shards) into a new
+    /// Neuroglow model directory.
+    Import {
+        /// The model file, or a directory holding it.
+        path: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// The loss it was trained with, when the file does not say (binary_crossentropy,
+        /// categorical_crossentropy, sparse_categorical_crossentropy, mean_squared_error).
+        #[arg(long, value_parser = parse_loss)]
+        loss: Option<LossKind>,
+    },
+}
+
+fn parse_loss(name: &str) -> Result<LossKind, String> {
+    serde_json::from_value(serde_json::Value::from(name)).map_err(|_| {
+        "the losses are binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy and \
+         mean_squared_error"
+            .to_string()
+    })
 }
 
 fn main() -> ExitCode {
@@ -249,11 +287,35 @@ fn run(cli: Cli) -> Result<(), String> {
             println!();
             Ok(())
         }
-        Command::Predict { model: dir, data, batch_size } => {
+        Command::Export { model, format, out, inference_only } => {
+            convert::export(&mut load_model(&model)?, format, &out, inference_only)?;
+            println!("Wrote {} as a {} to {}", model.display(), format.name(), out.display());
+            Ok(())
+        }
+        Command::Import { path, out, loss } => {
+            for note in convert::import(&path, &out, loss, &limits)? {
+                println!("Note: {note}");
+            }
+            println!("Imported {} into {}", path.display(), out.display());
+            Ok(())
+        }
+        Command::Predict { model: dir, data, batch_size, encoded, json } => {
             let mut model = load_model(&dir)?;
-            let mut x = dataset::features(&model, &read(&data)?)?;
-            model.preprocess(&mut x).map_err(|e| e.to_string())?;
+            let text = read(&data)?;
+            let x = match encoded {
+                true => dataset::numbers(&model, &text)?,
+                false => {
+                    let mut x = dataset::features(&model, &text)?;
+                    model.preprocess(&mut x).map_err(|e| e.to_string())?;
+                    x
+                }
+            };
             let y = pollster::block_on(model.predict(&x, batch_size)).map_err(|e| e.to_string())?;
+            if json {
+                let rows: Vec<&[f32]> = (0..y.rows()).map(|r| y.row(r)).collect();
+                println!("{}", serde_json::to_string(&rows).expect("numbers serialize"));
+                return Ok(());
+            }
             for r in 0..y.rows() {
                 let row: Vec<String> = y.row(r).iter().map(|v| format!("{v:.6}")).collect();
                 println!("{}", row.join(","));

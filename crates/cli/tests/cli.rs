@@ -127,3 +127,30 @@ fn bad_input_gives_one_clear_line_and_a_failing_exit_code() {
         }
     }
 }
+
+#[test]
+fn a_model_exported_to_tfjs_imports_back_and_predicts_the_same() {
+    let dir = workspace("tfjs");
+    stdout(&neuroglow(&dir, &["train", "model", "circle.csv", "--epochs", "2", "--normalize", "--out", "trained"]));
+    let wrote = stdout(&neuroglow(&dir, &["export", "trained", "--format", "tfjs", "--out", "web"]));
+    assert_eq!(wrote.trim(), "Wrote trained as a TensorFlow.js layers model to web");
+    let tfjs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("web/model.json")).unwrap()).unwrap();
+    assert_eq!(tfjs["format"], "layers-model");
+    assert!(dir.join("web/group1-shard1of1.bin").exists());
+    assert_eq!(
+        stdout(&neuroglow(&dir, &["import", "web/model.json", "--out", "back"])).trim(),
+        "Imported web/model.json into back"
+    );
+
+    std::fs::write(dir.join("points.csv"), "0,0\n6,6\n-1.5,2\n").unwrap();
+    let original = stdout(&neuroglow(&dir, &["predict", "trained", "points.csv", "--json"]));
+    assert_eq!(stdout(&neuroglow(&dir, &["predict", "back", "points.csv", "--json"])), original);
+    let rows: Vec<Vec<f32>> = serde_json::from_str(&original).unwrap();
+    assert_eq!(rows.len(), 3, "{original}");
+
+    let again = neuroglow(&dir, &["export", "trained", "--format", "tfjs", "--out", "web"]);
+    assert!(String::from_utf8(again.stderr).unwrap().contains("already holds a model.json"), "nothing is overwritten");
+    let onto_itself = neuroglow(&dir, &["export", "trained", "--format", "tfjs", "--out", "trained"]);
+    assert!(!onto_itself.status.success(), "a TF.js model.json would replace the model's own");
+}

@@ -36,6 +36,7 @@ pub mod evaluation;
 mod finetune;
 pub mod generate;
 pub mod init;
+pub mod interop;
 pub mod io;
 pub mod layers;
 pub mod limits;

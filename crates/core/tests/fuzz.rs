@@ -1,5 +1,6 @@
 //! Mutation fuzzing of everything a stranger can hand the engine: model
-//! files, CSV tables, labelled lines, corpora and `tokenizer.json`.
+//! files (Neuroglow's own and TF.js layers models), CSV tables, labelled
+//! lines, corpora and `tokenizer.json`.
 //!
 //! Each case mutates a shipped file — byte flips, truncations, insertions,
 //! and above all edits to the numbers and structure of `model.json` — and
@@ -18,14 +19,15 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::block;
+use common::{block, DIGITS, SENTIMENT, SHAKESPEARE, WORDPIECE};
 use neuroglow_core::data::csv::{self, CsvOptions};
 use neuroglow_core::data::text::{self, CharVocab};
 use neuroglow_core::data::Dataset;
 use neuroglow_core::data::HfTokenizer;
+use neuroglow_core::interop::tfjs::{self, Export};
 use neuroglow_core::layers::LayerKind;
 use neuroglow_core::rng::Rng;
-use neuroglow_core::{CpuBackend, FitOptions, LossKind, Model, ModelSpec, Tensor};
+use neuroglow_core::{CpuBackend, FitOptions, Limits, LossKind, Model, ModelSpec, Tensor};
 use serde_json::{json, Value};
 
 /// The largest single allocation a case may make.
@@ -66,22 +68,6 @@ unsafe impl GlobalAlloc for CappedAllocator {
 #[global_allocator]
 static ALLOCATOR: CappedAllocator = CappedAllocator;
 
-const DIGITS: (&str, &[u8]) = (
-    include_str!("../../../web/models/digits-mlp/model.json"),
-    include_bytes!("../../../web/models/digits-mlp/model.safetensors"),
-);
-const SENTIMENT: (&str, &[u8]) = (
-    include_str!("../../../web/models/sentiment-lstm/model.json"),
-    include_bytes!("../../../web/models/sentiment-lstm/model.safetensors"),
-);
-const SHAKESPEARE: (&str, &[u8]) = (
-    include_str!("../../../web/models/shakespeare-char/model.json"),
-    include_bytes!("../../../web/models/shakespeare-char/model.safetensors"),
-);
-const WORDPIECE: (&str, &[u8]) = (
-    include_str!("../../../web/models/sentiment-wordpiece/model.json"),
-    include_bytes!("../../../web/models/sentiment-wordpiece/model.safetensors"),
-);
 const IRIS: &str = include_str!("../../../web/data/iris.csv");
 const SENTENCES: &str = include_str!("../../../web/data/sentiment.tsv");
 const PLAY: &str = include_str!("../../../web/data/shakespeare.txt");
@@ -142,6 +128,26 @@ fn small_models() -> Vec<(String, Vec<u8>)> {
             "layers": [{"type": "dense", "units": 3, "activation": "tanh",
                         "kernel_regularizer": {"l1": 0.01, "l2": 0.01}}, {"type": "dense", "units": 1}]})),
     ]
+}
+
+/// The small models in TF.js's layers format: `model.json` parsed, and its
+/// one shard.
+fn small_tfjs_models(small: &[(String, Vec<u8>)]) -> Vec<(Value, Vec<u8>)> {
+    small
+        .iter()
+        .map(|(json, weights)| {
+            let mut model = Model::from_files(json, weights, CpuBackend::new()).expect("loads");
+            let how = if model.spec().optimizer.global_clipnorm.is_some() {
+                Export::ForInference
+            } else {
+                Export::ForTraining
+            };
+            let weights = block(model.weights()).expect("weights");
+            let exported = tfjs::export(model.spec(), &weights, how).expect("exports");
+            let [(_, shard)] = <[_; 1]>::try_from(exported.shards).expect("small weights fit one shard");
+            (serde_json::from_str(&exported.model_json).expect("JSON"), shard)
+        })
+        .collect()
 }
 
 /// One structural or numeric edit somewhere in a JSON document.
@@ -352,6 +358,18 @@ fn exercise_model(json: &str, weights: Option<&[u8]>, rng: &mut Rng) -> Reached 
     }
 }
 
+/// A mutated TF.js model through `tfjs::import`, then (if it was taken)
+/// through loading, prediction and training like any model.
+fn exercise_tfjs(document: &Value, shard: &[u8], rng: &mut Rng) -> Reached {
+    let (text, shard, _) = mutate_pair(document, shard, rng);
+    let shard_name = "group1-shard1of1.bin";
+    let read = |path: &str| (path == shard_name).then(|| shard.clone());
+    match tfjs::import(&text, &read, None, &Limits::default()) {
+        Ok(imported) => exercise_model(&imported.files.json, Some(&imported.files.safetensors), rng),
+        Err(_) => Reached::Refused,
+    }
+}
+
 /// Mutated data files through their readers.
 fn exercise_data(case: usize, rng: &mut Rng) -> Reached {
     let mut bytes = match case % 3 {
@@ -381,6 +399,8 @@ struct Counts {
     cases: usize,
     /// By [`Reached`].
     reached: [usize; 6],
+    /// Cases that were TF.js layers models.
+    tfjs: usize,
     panics: Vec<usize>,
     slow: Vec<(usize, Duration)>,
 }
@@ -392,6 +412,7 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
     let small = small_models();
     let shipped = [DIGITS, SENTIMENT, SHAKESPEARE];
     let parsed_small: Vec<Value> = small.iter().map(|(j, _)| serde_json::from_str(j).unwrap()).collect();
+    let small_tfjs = small_tfjs_models(&small);
     let parsed_shipped: Vec<Value> = shipped.iter().map(|(j, _)| serde_json::from_str(j).unwrap()).collect();
     std::panic::set_hook(Box::new(|_| {}));
     let mut counts = Counts::default();
@@ -418,6 +439,11 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
                 }
                 exercise_model(WORDPIECE.0, Some(WORDPIECE.1), &mut rng)
             }
+            // The small models as TF.js layers models, mutated.
+            20..=29 => {
+                let (document, shard) = &small_tfjs[case % small_tfjs.len()];
+                exercise_tfjs(document, shard, &mut rng)
+            }
             // Small models of every kind, mutated in structure or bytes.
             _ => {
                 let which = case % small.len();
@@ -434,6 +460,7 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
             counts.slow.push((case, took));
         }
         counts.cases += 1;
+        counts.tfjs += (20..30).contains(&(case % 100)) as usize;
     }
     let _ = std::panic::take_hook();
     let [refused, loaded, predicted, trained, data_read, data_refused] = counts.reached;
@@ -442,10 +469,11 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
     let _ = writeln!(
         std::io::stderr(),
         "fuzz (seed {seed}): {} cases in {:.1} s. Models: {refused} refused with an error, {loaded} loaded, \
-         {predicted} predicted, {trained} trained a step. Data: {data_read} read, {data_refused} refused. \
-         {} panic(s), 0 over-cap allocations, {} slow (> {} s)",
+         {predicted} predicted, {trained} trained a step ({} of the models were TF.js layers models). Data: \
+         {data_read} read, {data_refused} refused. {} panic(s), 0 over-cap allocations, {} slow (> {} s)",
         counts.cases,
         started.elapsed().as_secs_f64(),
+        counts.tfjs,
         counts.panics.len(),
         counts.slow.len(),
         SLOW.as_secs()
@@ -463,16 +491,24 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
 /// leave the weights alone drop them, so that the spec's sizes reach the
 /// allocators instead of failing against the weights' shapes.
 fn mutated(json: &Value, weights: &[u8], rng: &mut Rng) -> (String, Option<Vec<u8>>) {
+    let (text, weights, weights_edited) = mutate_pair(json, weights, rng);
+    let weights = (weights_edited || rng.below(2) == 0).then_some(weights);
+    (text, weights)
+}
+
+/// A JSON document and the binary file beside it after one to three edits;
+/// whether the binary file was edited.
+fn mutate_pair(json: &Value, binary: &[u8], rng: &mut Rng) -> (String, Vec<u8>, bool) {
     let mut json = json.clone();
-    let mut weights = weights.to_vec();
-    let mut weights_edited = false;
+    let mut binary = binary.to_vec();
+    let mut binary_edited = false;
     let mut text = None;
     for _ in 0..1 + rng.below(3) {
         match rng.below(10) {
             0..=6 => mutate_json(&mut json, rng),
             7 | 8 => {
-                mutate_bytes(&mut weights, rng);
-                weights_edited = true;
+                mutate_bytes(&mut binary, rng);
+                binary_edited = true;
             }
             _ => {
                 let mut bytes = json.to_string().into_bytes();
@@ -481,6 +517,5 @@ fn mutated(json: &Value, weights: &[u8], rng: &mut Rng) -> (String, Option<Vec<u
             }
         }
     }
-    let weights = (weights_edited || rng.below(2) == 0).then_some(weights);
-    (text.unwrap_or_else(|| json.to_string()), weights)
+    (text.unwrap_or_else(|| json.to_string()), binary, binary_edited)
 }

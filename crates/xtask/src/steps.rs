@@ -83,6 +83,15 @@ pub fn test() -> Result {
         .env("KERAS_BACKEND", "jax")
         .env("JAX_PLATFORMS", "cpu"))?;
 
+    step("oracles: TF.js import and export against TensorFlow.js (npm, CPU backend)");
+    setup::npm_install(&root().join("tests/interop"))?;
+    run(Command::new("node")
+        .arg("tfjs_oracle.mjs")
+        .arg(root().join("target/debug/neuroglow"))
+        .arg(root())
+        .arg(root().join("target/oracle-tfjs"))
+        .current_dir(root().join("tests/interop")))?;
+
     step("wasm32 tests (Node.js)");
     let fingerprint =
         pollster::block_on(neuroglow_core::determinism::reference_fingerprint()).map_err(|e| e.to_string())?;

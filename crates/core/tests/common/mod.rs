@@ -3,6 +3,24 @@
 
 use neuroglow_core::{data::Dataset, rng::Rng, CpuBackend, Model, ModelSpec, Tensor};
 
+/// The shipped pretrained models, as `(model.json, model.safetensors)`.
+pub const DIGITS: (&str, &[u8]) = (
+    include_str!("../../../../web/models/digits-mlp/model.json"),
+    include_bytes!("../../../../web/models/digits-mlp/model.safetensors"),
+);
+pub const SENTIMENT: (&str, &[u8]) = (
+    include_str!("../../../../web/models/sentiment-lstm/model.json"),
+    include_bytes!("../../../../web/models/sentiment-lstm/model.safetensors"),
+);
+pub const SHAKESPEARE: (&str, &[u8]) = (
+    include_str!("../../../../web/models/shakespeare-char/model.json"),
+    include_bytes!("../../../../web/models/shakespeare-char/model.safetensors"),
+);
+pub const WORDPIECE: (&str, &[u8]) = (
+    include_str!("../../../../web/models/sentiment-wordpiece/model.json"),
+    include_bytes!("../../../../web/models/sentiment-wordpiece/model.safetensors"),
+);
+
 pub fn block<F: std::future::Future>(f: F) -> F::Output {
     pollster::block_on(f)
 }

@@ -1,0 +1,367 @@
+//! TensorFlow.js's layers format: a `model.json` (`format: "layers-model"`,
+//! the Keras `modelTopology`, a `weightsManifest`) and the binary shards it
+//! lists, which hold the weights as little-endian float32 back to back.
+//!
+//! What Keras's topology cannot say — the loss and optimizer when there is
+//! no `trainingConfig`, the text encoder, the normalizer, the model card —
+//! travels in `userDefinedMetadata.neuroglow`, so a model exported and
+//! imported again is the same model. TF.js's `loadLayersModel` keeps that
+//! object for the page that loads it (`model.getUserDefinedMetadata()`).
+
+use serde_json::{json, Map, Value};
+
+use super::keras_config::{self, Sequential};
+use super::Imported;
+use crate::error::{Error, Result};
+use crate::io::{encode_weights, ModelFiles};
+use crate::limits::Limits;
+use crate::loss::LossKind;
+use crate::model::ModelSpec;
+use crate::optim::{OptimizerConfig, OptimizerKind};
+use crate::tensor::Tensor;
+
+/// TF.js's converter cuts the weights into shards of 4 MiB, which browsers
+/// cache well; `loadLayersModel` reads any number of them.
+const SHARD_BYTES: usize = 4 * 1024 * 1024;
+
+/// The key of Neuroglow's own settings in `userDefinedMetadata`.
+const METADATA_KEY: &str = "neuroglow";
+
+/// A model in the TF.js layers format: `model.json` and its shards, named
+/// as `model.json` refers to them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TfjsModel {
+    pub model_json: String,
+    pub shards: Vec<(String, Vec<u8>)>,
+}
+
+/// Whether the export carries what `model.fit` needs in TF.js.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Export {
+    /// Loss, metrics and optimizer as TF.js's `trainingConfig`: an error when
+    /// the optimizer has a setting TF.js lacks.
+    #[default]
+    ForTraining,
+    /// For `predict` only: no `trainingConfig` (Neuroglow's own settings
+    /// still travel in the metadata).
+    ForInference,
+}
+
+/// Writes `spec` with `weights` (its weights in model order, `layer/param`)
+/// in the TF.js layers format.
+pub fn export(spec: &ModelSpec, weights: &[(String, Tensor)], export: Export) -> Result<TfjsModel> {
+    let topology = json!({
+        "class_name": "Sequential",
+        "config": {"name": spec.name, "layers": keras_config::write_layers(&spec.input_shape, &spec.layers)},
+        "keras_version": concat!("neuroglow ", env!("CARGO_PKG_VERSION")),
+        "backend": "tensor_flow.js",
+    });
+    let mut document = json!({
+        "format": "layers-model",
+        "generatedBy": concat!("Neuroglow ", env!("CARGO_PKG_VERSION")),
+        "convertedBy": null,
+        "modelTopology": topology,
+        "userDefinedMetadata": {METADATA_KEY: neuroglow_settings(spec)},
+    });
+    if export == Export::ForTraining {
+        document["trainingConfig"] = training_config(spec)?;
+    }
+    let (manifest, shards) = shard_weights(weights);
+    document["weightsManifest"] = manifest;
+    Ok(TfjsModel { model_json: serde_json::to_string_pretty(&document).expect("JSON values serialize"), shards })
+}
+
+/// Everything of `model.json` that Keras's topology does not describe.
+fn neuroglow_settings(spec: &ModelSpec) -> Value {
+    let mut settings = serde_json::to_value(spec).expect("a model spec serializes");
+    let object = settings.as_object_mut().expect("a model spec is an object");
+    for key in ["format", "version", "input_shape", "layers"] {
+        object.remove(key);
+    }
+    settings
+}
+
+/// TF.js's `trainingConfig`: the loss by its Keras name, and the optimizer
+/// as TF.js's own class (its options in camelCase).
+fn training_config(spec: &ModelSpec) -> Result<Value> {
+    if spec.optimizer.global_clipnorm.is_some() {
+        return Err(Error::InvalidModel(
+            "the optimizer clips gradients (`global_clipnorm`), which TF.js's optimizers cannot; export for \
+             inference only (`--inference-only`), or remove the clipping first"
+                .into(),
+        ));
+    }
+    let optimizer = match spec.optimizer.kind {
+        OptimizerKind::Sgd { learning_rate, momentum: 0.0 } => {
+            json!({"class_name": "SGD", "config": {"learningRate": learning_rate}})
+        }
+        OptimizerKind::Sgd { learning_rate, momentum } => json!({"class_name": "Momentum",
+            "config": {"learningRate": learning_rate, "momentum": momentum, "useNesterov": false}}),
+        OptimizerKind::Adam { learning_rate, beta_1, beta_2, epsilon } => json!({"class_name": "Adam",
+            "config": {"learningRate": learning_rate, "beta1": beta_1, "beta2": beta_2, "epsilon": epsilon}}),
+    };
+    let metrics: Vec<&str> = if spec.loss.has_accuracy() { vec!["accuracy"] } else { vec![] };
+    Ok(json!({"loss": spec.loss, "metrics": metrics, "optimizer_config": optimizer}))
+}
+
+/// The manifest (one group) and the shards that hold the weights.
+fn shard_weights(weights: &[(String, Tensor)]) -> (Value, Vec<(String, Vec<u8>)>) {
+    let bytes: Vec<u8> = weights.iter().flat_map(|(_, t)| t.data.iter().flat_map(|v| v.to_le_bytes())).collect();
+    let count = bytes.len().div_ceil(SHARD_BYTES).max(1);
+    let shards: Vec<(String, Vec<u8>)> = (0..count)
+        .map(|i| {
+            let range = i * SHARD_BYTES..((i + 1) * SHARD_BYTES).min(bytes.len());
+            (format!("group1-shard{}of{count}.bin", i + 1), bytes[range].to_vec())
+        })
+        .collect();
+    let specs: Vec<Value> =
+        weights.iter().map(|(name, t)| json!({"name": name, "shape": t.shape, "dtype": "float32"})).collect();
+    let paths: Vec<&str> = shards.iter().map(|(name, _)| name.as_str()).collect();
+    (json!([{"paths": paths, "weights": specs}]), shards)
+}
+
+/// Whether `text` looks like a TF.js layers model (rather than Neuroglow's
+/// own `model.json`).
+pub fn is_tfjs(text: &str) -> bool {
+    serde_json::from_str::<Value>(text).is_ok_and(|v| v.get("modelTopology").is_some())
+}
+
+/// Reads a TF.js layers model: `model_json`, and `shard(path)` for each
+/// path its manifest lists (`None`: not given). `loss` is used when the file
+/// has no training configuration. The result is Neuroglow's own two files,
+/// still to be loaded (and so checked) like any other.
+pub fn import(
+    model_json: &str,
+    shard: &dyn Fn(&str) -> Option<Vec<u8>>,
+    loss: Option<LossKind>,
+    limits: &Limits,
+) -> Result<Imported> {
+    Limits::check("model.json (bytes)", model_json.len() as u64, limits.max_json_bytes, "max_json_bytes")?;
+    let document: Value = serde_json::from_str(model_json).map_err(|e| invalid(format!("not JSON: {e}")))?;
+    if let Some(format) = document.get("format").and_then(Value::as_str).filter(|f| *f != "layers-model") {
+        return Err(invalid(format!(
+            "its format is {format:?}; Neuroglow reads TF.js layers models (`layers-model`), not graph models"
+        )));
+    }
+    let topology = document.get("modelTopology").ok_or_else(|| invalid("it has no `modelTopology`".into()))?;
+    // What `tensorflowjs_converter` writes from Keras wraps the model.
+    let model_config = topology.get("model_config").unwrap_or(topology);
+    let Sequential { input_shape, layers } = keras_config::read_sequential(model_config)?;
+
+    let mut spec = match document.pointer(&format!("/userDefinedMetadata/{METADATA_KEY}")) {
+        Some(Value::Object(settings)) => settings.clone(),
+        Some(_) => return Err(invalid(format!("`userDefinedMetadata.{METADATA_KEY}` is not an object"))),
+        None => Map::new(),
+    };
+    spec.insert("input_shape".into(), json!(input_shape));
+    spec.insert("layers".into(), serde_json::to_value(&layers).expect("layers serialize"));
+    let training = document.get("trainingConfig").or_else(|| topology.get("training_config"));
+    if let Some(training) = training.filter(|t| !t.is_null()) {
+        spec.insert("loss".into(), json!(read_loss(training)?));
+        if let Some(optimizer) = training.get("optimizer_config") {
+            spec.insert("optimizer".into(), serde_json::to_value(read_optimizer(optimizer)?).expect("serializes"));
+        }
+    }
+    if let Some(loss) = loss {
+        spec.insert("loss".into(), json!(loss));
+    }
+    if !spec.contains_key("loss") {
+        return Err(invalid(
+            "it has no training configuration, so its loss is unknown; say which loss it was trained with \
+             (for example `--loss binary_crossentropy`)"
+                .into(),
+        ));
+    }
+    let spec: ModelSpec = ModelSpec::from_json_with_limits(&Value::Object(spec).to_string(), limits)?;
+
+    let (weights, skipped) = read_weights(&document, &layers, shard, limits)?;
+    let notes = match skipped {
+        0 => vec![],
+        n => vec![format!(
+            "left out {n} optimizer weights saved by TF.js (its optimizer's state): training here starts the \
+             optimizer afresh"
+        )],
+    };
+    Ok(Imported { files: ModelFiles { json: spec.to_json(), safetensors: encode_weights(&weights)? }, notes })
+}
+
+fn invalid(message: String) -> Error {
+    Error::InvalidModel(format!("the TF.js model.json: {message}"))
+}
+
+fn weights_error(message: String) -> Error {
+    Error::InvalidModel(format!("the TF.js weights: {message}"))
+}
+
+fn read_loss(training: &Value) -> Result<LossKind> {
+    let loss = training.get("loss").ok_or_else(|| invalid("`trainingConfig` has no `loss`".into()))?;
+    let name = loss.as_str().map(snake_case).unwrap_or_default();
+    serde_json::from_value(json!(name)).map_err(|_| {
+        invalid(format!(
+            "the loss {loss} is not one Neuroglow has (binary_crossentropy, categorical_crossentropy, \
+             sparse_categorical_crossentropy, mean_squared_error)"
+        ))
+    })
+}
+
+/// TF.js writes losses in camelCase (`binaryCrossentropy`), Keras in snake_case.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// TF.js's optimizer classes (camelCase options) or Keras's (snake_case).
+fn read_optimizer(optimizer: &Value) -> Result<OptimizerConfig> {
+    let class_name = optimizer.get("class_name").and_then(Value::as_str).unwrap_or_default();
+    let config = optimizer.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
+    let number = |keys: [&str; 2], default: f32| -> Result<f32> {
+        match keys.iter().find_map(|k| config.get(*k).filter(|v| !v.is_null())) {
+            None => Ok(default),
+            Some(v) => {
+                v.as_f64().map(|v| v as f32).ok_or_else(|| invalid(format!("optimizer option {v} is not a number")))
+            }
+        }
+    };
+    let defaults = OptimizerConfig::adam(1e-3);
+    let OptimizerKind::Adam { beta_1, beta_2, epsilon, .. } = defaults.kind else { unreachable!("adam is adam") };
+    match class_name.to_ascii_lowercase().as_str() {
+        "adam" => Ok(OptimizerConfig {
+            kind: OptimizerKind::Adam {
+                learning_rate: number(["learningRate", "learning_rate"], 1e-3)?,
+                beta_1: number(["beta1", "beta_1"], beta_1)?,
+                beta_2: number(["beta2", "beta_2"], beta_2)?,
+                epsilon: number(["epsilon", "epsilon"], epsilon)?,
+            },
+            global_clipnorm: None,
+        }),
+        "sgd" | "momentum" => {
+            if config.get("useNesterov").or(config.get("nesterov")).and_then(Value::as_bool) == Some(true) {
+                return Err(invalid("the optimizer uses Nesterov momentum, which Neuroglow does not have".into()));
+            }
+            Ok(OptimizerConfig::sgd(
+                number(["learningRate", "learning_rate"], 0.01)?,
+                number(["momentum", "momentum"], 0.0)?,
+            ))
+        }
+        _ => Err(invalid(format!("the optimizer `{class_name}` is not one Neuroglow has (Adam, SGD, Momentum)"))),
+    }
+}
+
+/// The model's weights from the shards, renamed `layer/param`, and how many
+/// weights saved for TF.js's optimizer were left out.
+fn read_weights(
+    document: &Value,
+    layers: &[crate::layers::LayerConfig],
+    shard: &dyn Fn(&str) -> Option<Vec<u8>>,
+    limits: &Limits,
+) -> Result<(Vec<(String, Tensor)>, usize)> {
+    let groups = document
+        .get("weightsManifest")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid("it has no `weightsManifest` list".into()))?;
+    let mut weights = Vec::new();
+    let mut skipped = 0;
+    let mut total_bytes = 0u64;
+    for (g, group) in groups.iter().enumerate() {
+        let paths = group
+            .get("paths")
+            .and_then(Value::as_array)
+            .ok_or_else(|| invalid(format!("manifest group {g} has no `paths`")))?;
+        let mut data = Vec::new();
+        for path in paths {
+            let path =
+                path.as_str().ok_or_else(|| invalid(format!("manifest group {g} has a path that is not text")))?;
+            let bytes = shard(path)
+                .ok_or_else(|| weights_error(format!("the shard `{path}` is missing: give it with model.json")))?;
+            total_bytes += bytes.len() as u64;
+            Limits::check("the TF.js weights (bytes)", total_bytes, limits.max_weights_bytes, "max_weights_bytes")?;
+            data.extend_from_slice(&bytes);
+        }
+        let specs = group
+            .get("weights")
+            .and_then(Value::as_array)
+            .ok_or_else(|| invalid(format!("manifest group {g} has no `weights`")))?;
+        let mut offset = 0usize;
+        for spec in specs {
+            let entry = ManifestEntry::read(spec).map_err(|e| invalid(format!("manifest group {g}: {e}")))?;
+            let end = offset.checked_add(entry.bytes).filter(|&end| end <= data.len()).ok_or_else(|| {
+                weights_error(format!(
+                    "the manifest's group {g} lists more bytes than its shards hold ({} bytes) by weight `{}`: \
+                     the shards are incomplete or belong to another model",
+                    data.len(),
+                    entry.name
+                ))
+            })?;
+            let bytes = &data[offset..end];
+            offset = end;
+            if entry.for_optimizer {
+                skipped += 1;
+                continue;
+            }
+            let name =
+                our_name(&entry.name, layers).ok_or_else(|| Error::UnexpectedTensor { name: entry.name.clone() })?;
+            let values: Vec<f32> =
+                bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            weights.push((name, Tensor::new(entry.shape, values)?));
+        }
+        if offset != data.len() {
+            return Err(weights_error(format!(
+                "the manifest's group {g} lists {offset} bytes of weights but its shards hold {}: the shards \
+                 belong to another model",
+                data.len()
+            )));
+        }
+    }
+    Ok((weights, skipped))
+}
+
+/// One weight as the manifest lists it.
+struct ManifestEntry {
+    name: String,
+    shape: Vec<usize>,
+    bytes: usize,
+    for_optimizer: bool,
+}
+
+impl ManifestEntry {
+    fn read(spec: &Value) -> Result<Self, String> {
+        let name = spec.get("name").and_then(Value::as_str).ok_or("a weight has no `name`")?.to_string();
+        if spec.get("quantization").is_some_and(|q| !q.is_null()) {
+            return Err(format!("weight `{name}` is quantized; Neuroglow reads float32 weights only"));
+        }
+        let shape: Option<Vec<usize>> = spec
+            .get("shape")
+            .and_then(Value::as_array)
+            .and_then(|dims| dims.iter().map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok())).collect());
+        let shape = shape.ok_or_else(|| format!("weight `{name}` has no shape of sizes"))?;
+        let dtype = spec.get("dtype").and_then(Value::as_str).unwrap_or("float32");
+        let for_optimizer = spec.get("group").and_then(Value::as_str) == Some("optimizer");
+        // TF.js saves its optimizer's step count as int32.
+        let width = match (dtype, for_optimizer) {
+            ("float32", _) | ("int32", true) => 4,
+            _ => return Err(format!("weight `{name}` is {dtype}; Neuroglow reads float32 weights only")),
+        };
+        let bytes = shape
+            .iter()
+            .try_fold(width, |n: usize, &d| n.checked_mul(d))
+            .ok_or_else(|| format!("weight `{name}` has a shape {shape:?} whose size overflows"))?;
+        Ok(Self { name, shape, bytes, for_optimizer })
+    }
+}
+
+/// `layer/param` for a TF.js weight name: the layer is the one whose name
+/// starts it, the parameter its last part (`lstm/lstm_cell/kernel` is the
+/// LSTM's `kernel`).
+fn our_name(name: &str, layers: &[crate::layers::LayerConfig]) -> Option<String> {
+    let layer = layers.iter().find(|l| name.strip_prefix(l.name.as_str()).is_some_and(|rest| rest.starts_with('/')))?;
+    let param = name.rsplit('/').next()?;
+    Some(format!("{}/{param}", layer.name))
+}
