@@ -2,6 +2,7 @@
 // page, with their pretrained models, fine-tuning, evaluation and import/export.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { longTasks, openBrowser, openPage, screenshotDir, watchLongTasks } from './browser.mjs';
 
 const LABELLED = [
@@ -264,7 +265,7 @@ describe('model views without WebGPU', () => {
     assert.deepEqual(errors, []);
   });
 
-  test('the models page shows the cards, exports the current model and rejects a corrupt import', async () => {
+  test('the models page shows the cards, exports the current model in both formats and imports them back', async () => {
     const { page, errors } = await openPage(context, '/#models');
     await page.locator('.card').first().waitFor();
     assert.equal(await page.locator('.card').count(), 4);
@@ -273,22 +274,35 @@ describe('model views without WebGPU', () => {
     await page.click('nav a[href="#models"]');
     const card = page.locator('.card[data-model="digits-mlp"]');
     const downloads = [];
-    page.on('download', (d) => downloads.push(d.suggestedFilename()));
-    await card.getByRole('button', { name: 'Export current' }).click();
-    await card.getByRole('status').filter({ hasText: 'Downloaded' }).waitFor();
-    await new Promise((r) => setTimeout(r, 500));
-    assert.deepEqual(downloads.sort(), ['digits-mlp.model.json', 'digits-mlp.model.safetensors']);
+    page.on('download', (d) => downloads.push(d));
+    const exportAs = async (format, expected) => {
+      downloads.length = 0;
+      await card.getByLabel('Export format').selectOption(format);
+      await card.getByRole('button', { name: 'Export current' }).click();
+      await card.getByRole('status').filter({ hasText: 'Downloaded' }).waitFor();
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(downloads.map((d) => d.suggestedFilename()).sort(), expected);
+      return Promise.all(downloads.map(async (d) => ({ name: d.suggestedFilename(), buffer: fs.readFileSync(await d.path()) })));
+    };
+    const ours = await exportAs('neuroglow', ['digits-mlp.model.json', 'digits-mlp.model.safetensors']);
+    const tfjs = await exportAs('tfjs', ['digits-mlp-shard1of1.bin', 'digits-mlp.json']);
+    assert.match(await card.getByRole('status').textContent(), /TensorFlow\.js, to predict and train/);
+    const topology = JSON.parse(tfjs.find((f) => f.name.endsWith('.json')).buffer);
+    assert.equal(topology.format, 'layers-model');
 
-    const json = await (await page.request.get(new URL('models/digits-mlp/model.json', page.url()).href)).body();
-    await page.setInputFiles('input[accept^=".json"]', { name: 'model.json', mimeType: 'application/json', buffer: json });
-    await page.setInputFiles('input[accept=".safetensors"]', { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not weights') });
-    await page.click('#import');
-    await page.locator('.models .error').waitFor();
-    assert.match(await page.locator('.models .error').textContent(), /safetensors|weights|header/i);
-    const weights = await (await page.request.get(new URL('models/digits-mlp/model.safetensors', page.url()).href)).body();
-    await page.setInputFiles('input[accept=".safetensors"]', { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: weights });
-    await page.click('#import');
-    await page.locator('.models .message', { hasText: 'into the Digits view' }).waitFor();
+    // Each import's result replaces the last one's: a refusal, then a model, in turn.
+    const importing = async (files, outcome) => {
+      await page.setInputFiles('#import-files', files);
+      await page.click('#import');
+      return outcome.waitFor();
+    };
+    const refused = (text) => page.locator('.models > .error', { hasText: text });
+    const imported = page.locator('.models > .message', { hasText: 'into the Digits view' });
+    const corrupt = ours.map((f) => (f.name.endsWith('.safetensors') ? { ...f, buffer: Buffer.from('not weights') } : f));
+    await importing(corrupt, refused(/safetensors|weights|header/i));
+    await importing(ours, imported);
+    await importing(tfjs.filter((f) => f.name.endsWith('.json')), refused('digits-mlp-shard1of1.bin` is missing'));
+    await importing(tfjs, imported);
     assert.deepEqual(errors, []);
   });
 });

@@ -2,6 +2,8 @@
 //! data, reading uploads, and handing the user a download.
 
 use js_sys::{Array, Uint8Array};
+use neuroglow_core::interop::tfjs;
+use neuroglow_core::io::ModelFiles;
 use neuroglow_core::{CpuBackend, Limits, Model};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -42,12 +44,30 @@ pub async fn fetch_text(url: &str) -> Result<String, String> {
     JsFuture::from(text).await.map_err(js_message)?.as_string().ok_or_else(|| format!("{url} is not text"))
 }
 
-/// Loads `model.json` and `model.safetensors` from the directory at `url`
-/// (ending in `/`), checking them as the engine does for any model file.
+/// Loads the model in the directory at `url` (ending in `/`): Neuroglow's
+/// `model.json` and `model.safetensors`, or a TF.js layers model's
+/// `model.json` and the shards it lists, checking them as the engine does
+/// for any model file.
 pub async fn load_model(url: &str) -> Result<Model<CpuBackend>, String> {
+    let cannot = |e: String| format!("the model at {url} cannot be used: {e}");
     let json = fetch_text(&format!("{url}model.json")).await?;
-    let weights = fetch_bytes(&format!("{url}model.safetensors")).await?;
-    checked_model(&json, &weights).await.map_err(|e| format!("the model at {url} cannot be used: {e}"))
+    let files = match tfjs::is_tfjs(&json) {
+        true => tfjs_files(url, &json).await.map_err(cannot)?,
+        false => ModelFiles { safetensors: fetch_bytes(&format!("{url}model.safetensors")).await?, json },
+    };
+    checked_model(&files.json, &files.safetensors).await.map_err(cannot)
+}
+
+/// A TF.js layers model's files at `url` as Neuroglow's own.
+async fn tfjs_files(url: &str, json: &str) -> Result<ModelFiles, String> {
+    let mut shards = Vec::new();
+    for path in tfjs::shard_paths(json).map_err(|e| e.to_string())? {
+        let bytes = fetch_bytes(&format!("{url}{path}")).await?;
+        shards.push((path, bytes));
+    }
+    let shard = |path: &str| shards.iter().find(|(p, _)| p == path).map(|(_, bytes)| bytes.clone());
+    let imported = tfjs::import(json, &shard, None, &Limits::default()).map_err(|e| e.to_string())?;
+    Ok(imported.files)
 }
 
 /// A model from its two files, once it has passed a trial prediction: only

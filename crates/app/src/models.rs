@@ -1,9 +1,11 @@
 //! Models: the cards of the shipped pretrained models, exporting a view's
-//! current model (fine-tuned or not) as its two files, resetting it to the
-//! pretrained one, and importing a model from `model.json` + `model.safetensors`.
+//! current model (fine-tuned or not) as Neuroglow's two files or as a
+//! TensorFlow.js layers model, resetting it to the pretrained one, and
+//! importing a model in either format.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use neuroglow_core::interop::{self, tfjs, Imported};
 use neuroglow_core::{CpuBackend, Limits, Model};
 use serde::Deserialize;
 use wasm_bindgen::JsCast;
@@ -61,36 +63,69 @@ fn view_for(models: &ViewModels, model: &Model<CpuBackend>) -> Option<(ModelSlot
     }
 }
 
-/// Offers the slot's current model as `NAME.model.json` and `NAME.model.safetensors`.
-async fn export(slot: ModelSlot, name: &str) -> Result<(), String> {
+/// The formats a card exports to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExportFormat {
+    Neuroglow,
+    Tfjs,
+}
+
+/// Offers the slot's current model as files in `format`; says what it offered.
+async fn export(slot: ModelSlot, name: &str, format: ExportFormat) -> Result<String, String> {
     let mut model = slot.take()?;
-    let files = model.to_files().await;
+    let spec = model.spec().clone();
+    let weights = model.weights().await;
     slot.put_back(model);
-    let files = files.map_err(|e| e.to_string())?;
-    download(&format!("{name}.model.json"), files.json.as_bytes(), "application/json")?;
-    download(&format!("{name}.model.safetensors"), &files.safetensors, "application/octet-stream")
+    let weights = weights.map_err(|e| e.to_string())?;
+    match format {
+        ExportFormat::Neuroglow => {
+            let files = neuroglow_core::io::encode_weights(&weights).map_err(|e| e.to_string())?;
+            download(&format!("{name}.model.json"), spec.to_json().as_bytes(), "application/json")?;
+            download(&format!("{name}.model.safetensors"), &files, "application/octet-stream")?;
+            Ok(format!("Downloaded {name}'s two files."))
+        }
+        ExportFormat::Tfjs => {
+            // TF.js's optimizers cannot clip gradients: such a model goes for predictions only.
+            let (how, purpose) = match spec.optimizer.global_clipnorm {
+                None => (tfjs::Export::ForTraining, "to predict and train with tf.loadLayersModel"),
+                Some(_) => (
+                    tfjs::Export::ForInference,
+                    "to predict with tf.loadLayersModel (without its training settings: TF.js's optimizers \
+                     cannot clip gradients as this model's does)",
+                ),
+            };
+            let exported = tfjs::export(&spec, &weights, how, name).map_err(|e| e.to_string())?;
+            download(&format!("{name}.json"), exported.model_json.as_bytes(), "application/json")?;
+            for (shard, bytes) in &exported.shards {
+                download(shard, bytes, "application/octet-stream")?;
+            }
+            Ok(format!(
+                "Downloaded {name}.json and {} weight file(s) for TensorFlow.js, {purpose}; keep them in one folder.",
+                exported.shards.len()
+            ))
+        }
+    }
 }
 
-fn picked_file(input: NodeRef<leptos::html::Input>) -> Option<web_sys::File> {
-    let input: web_sys::HtmlInputElement = input.get_untracked()?.unchecked_into();
-    input.files()?.get(0)
+/// Every file picked in `input`, read within the weights file limit.
+async fn picked_files(input: NodeRef<leptos::html::Input>) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let input: web_sys::HtmlInputElement = input.get_untracked().ok_or("the page is not ready")?.unchecked_into();
+    let list = input.files().ok_or("no files picked")?;
+    let mut files = Vec::new();
+    for file in (0..list.length()).filter_map(|i| list.get(i)) {
+        files.push((file.name(), read_upload(&file, Limits::default().max_weights_bytes).await?));
+    }
+    Ok(files)
 }
 
-/// Reads the two picked files into a model and hands it to the view that can use it.
-async fn import(
-    models: ViewModels,
-    json: NodeRef<leptos::html::Input>,
-    weights: NodeRef<leptos::html::Input>,
-) -> Result<String, String> {
-    let (Some(json), Some(weights)) = (picked_file(json), picked_file(weights)) else {
-        return Err("pick both files: model.json and model.safetensors".into());
-    };
-    let limits = Limits::default();
-    let json = read_upload(&json, limits.max_json_bytes).await?;
-    let json = String::from_utf8(json).map_err(|_| "model.json is not UTF-8 text".to_string())?;
-    let weights = read_upload(&weights, limits.max_weights_bytes).await?;
+/// Reads the picked files (Neuroglow's or TF.js's) into a model and hands it
+/// to the view that can use it.
+async fn import(models: ViewModels, input: NodeRef<leptos::html::Input>) -> Result<String, String> {
+    let files = picked_files(input).await?;
+    let Imported { files, notes } =
+        interop::read_picked_files(&files, &Limits::default()).map_err(|e| e.to_string())?;
     // Only a model that predicts is handed to a view and saved.
-    let model = checked_model(&json, &weights).await?;
+    let model = checked_model(&files.json, &files.safetensors).await?;
     let Some((slot, view)) = view_for(&models, &model) else {
         return Err(format!(
             "the model loaded, but no view here can use it (it takes {:?} and gives {:?}); its layers:\n{}",
@@ -102,7 +137,8 @@ async fn import(
     let name = model.spec().name.clone();
     slot.set(model);
     slot.keep().await?;
-    Ok(format!("Imported “{name}” into the {view} view and saved it in this browser."))
+    let notes: String = notes.iter().map(|n| format!(" Note: {n}.")).collect();
+    Ok(format!("Imported “{name}” into the {view} view and saved it in this browser.{notes}"))
 }
 
 #[component]
@@ -116,14 +152,21 @@ fn CardView(entry: Entry, models: ViewModels) -> impl IntoView {
     };
     let actions = slot_of(&models, &name).map(|(slot, view)| {
         let export_name = name.clone();
+        let (format, set_format) = signal(ExportFormat::Neuroglow);
         view! {
             <div class="buttons">
                 <a href=format!("#{view}")>"Open"</a>
+                <select class="export-format" aria-label="Export format" on:change=move |ev| {
+                    set_format.set(if event_target_value(&ev) == "tfjs" { ExportFormat::Tfjs } else { ExportFormat::Neuroglow });
+                }>
+                    <option value="neuroglow">"Neuroglow files"</option>
+                    <option value="tfjs">"TensorFlow.js"</option>
+                </select>
                 <button on:click=move |_| {
                     let name = export_name.clone();
                     spawn_local(async move {
-                        let result = export(slot, &name).await;
-                        set_message.set(Some(result.map_or_else(|e| e, |()| format!("Downloaded {name}'s two files."))));
+                        let result = export(slot, &name, format.get_untracked()).await;
+                        set_message.set(Some(result.unwrap_or_else(|e| e)));
                     });
                 } disabled=move || { slot.version.track(); !slot.is_loaded() }
                     title="Open the view once to load the model">"Export current"</button>
@@ -174,8 +217,7 @@ pub fn Models(opened: Signal<bool>, models: ViewModels) -> impl IntoView {
             }))
         }
     });
-    let json = NodeRef::<leptos::html::Input>::new();
-    let weights = NodeRef::<leptos::html::Input>::new();
+    let picker = NodeRef::<leptos::html::Input>::new();
     let (import_result, set_import_result) = signal(None::<Result<String, String>>);
 
     view! {
@@ -192,11 +234,11 @@ pub fn Models(opened: Signal<bool>, models: ViewModels) -> impl IntoView {
                 }}
             </div>
             <h3>"Import a model"</h3>
+            <p class="hint">"Pick all of a model's files at once: Neuroglow's model.json with its model.safetensors, or a TensorFlow.js model.json with its .bin weight files."</p>
             <div class="row import">
-                <label>"model.json"<input type="file" accept=".json,application/json" node_ref=json /></label>
-                <label>"model.safetensors"<input type="file" accept=".safetensors" node_ref=weights /></label>
+                <label>"Model files"<input id="import-files" type="file" multiple accept=".json,.safetensors,.bin,application/json" node_ref=picker /></label>
                 <button id="import" on:click=move |_| spawn_local(async move {
-                    set_import_result.set(Some(import(models, json, weights).await));
+                    set_import_result.set(Some(import(models, picker).await));
                 })>"Import"</button>
             </div>
             {move || import_result.get().map(|r| match r {

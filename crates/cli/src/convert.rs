@@ -2,7 +2,7 @@
 //! other engines' formats, through `neuroglow_core::interop` (which works on
 //! bytes; this module only reads and writes the files).
 
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 use neuroglow_core::interop::{tfjs, Imported};
 use neuroglow_core::io::SPEC_FILE;
@@ -33,7 +33,7 @@ pub fn export(model: &mut Model<CpuBackend>, format: Format, out: &Path, inferen
     match format {
         Format::Tfjs => {
             let how = if inference_only { tfjs::Export::ForInference } else { tfjs::Export::ForTraining };
-            let exported = tfjs::export(model.spec(), &weights, how).map_err(|e| e.to_string())?;
+            let exported = tfjs::export(model.spec(), &weights, how, "group1").map_err(|e| e.to_string())?;
             let write = |name: &str, bytes: &[u8]| {
                 std::fs::write(out.join(name), bytes)
                     .map_err(|e| format!("cannot write {}: {e}", out.join(name).display()))
@@ -62,7 +62,8 @@ pub fn import(path: &Path, out: &Path, loss: Option<LossKind>, limits: &Limits) 
         ));
     }
     let folder = file.parent().unwrap_or(Path::new("."));
-    let shard = |name: &str| shard_path(folder, name).and_then(|p| std::fs::read(p).ok());
+    // The manifest's paths are checked to stay inside the folder before this reads them.
+    let shard = |name: &str| std::fs::read(folder.join(name)).ok();
     let context = |e: neuroglow_core::Error| format!("{}: {e}", file.display());
     let Imported { files, notes } = tfjs::import(&text, &shard, loss, limits).map_err(context)?;
     // The same checks as for any model directory, before anything is written.
@@ -72,29 +73,4 @@ pub fn import(path: &Path, out: &Path, loss: Option<LossKind>, limits: &Limits) 
     }
     files.write_dir(out).map_err(|e| e.to_string())?;
     Ok(notes)
-}
-
-/// A shard named in a manifest, inside `folder`: a relative path that does
-/// not climb out of it (a hostile manifest must not read other files).
-fn shard_path(folder: &Path, name: &str) -> Option<PathBuf> {
-    let relative = Path::new(name);
-    let inside = relative.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
-    (inside && !name.is_empty()).then(|| folder.join(relative))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shards_are_read_from_the_models_folder_only() {
-        let folder = Path::new("/models/m");
-        assert_eq!(shard_path(folder, "group1-shard1of1.bin"), Some(folder.join("group1-shard1of1.bin")));
-        assert_eq!(shard_path(folder, "weights/a.bin"), Some(folder.join("weights/a.bin")));
-        // What TF.js's browser download writes.
-        assert_eq!(shard_path(folder, "./model.weights.bin"), Some(folder.join("./model.weights.bin")));
-        for hostile in ["../secret.bin", "/etc/passwd", "a/../../b", ""] {
-            assert_eq!(shard_path(folder, hostile), None, "{hostile}");
-        }
-    }
 }

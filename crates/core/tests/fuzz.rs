@@ -143,7 +143,7 @@ fn small_tfjs_models(small: &[(String, Vec<u8>)]) -> Vec<(Value, Vec<u8>)> {
                 Export::ForTraining
             };
             let weights = block(model.weights()).expect("weights");
-            let exported = tfjs::export(model.spec(), &weights, how).expect("exports");
+            let exported = tfjs::export(model.spec(), &weights, how, "group1").expect("exports");
             let [(_, shard)] = <[_; 1]>::try_from(exported.shards).expect("small weights fit one shard");
             (serde_json::from_str(&exported.model_json).expect("JSON"), shard)
         })

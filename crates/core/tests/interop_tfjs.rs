@@ -19,7 +19,7 @@ fn load(json: &str, weights: &[u8]) -> Model<CpuBackend> {
 
 fn export(model: &mut Model<CpuBackend>, export: Export) -> TfjsModel {
     let weights = block(model.weights()).unwrap();
-    tfjs::export(model.spec(), &weights, export).unwrap()
+    tfjs::export(model.spec(), &weights, export, "group1").unwrap()
 }
 
 fn import(exported: &TfjsModel, loss: Option<LossKind>) -> Result<neuroglow_core::interop::Imported, Error> {
@@ -100,9 +100,9 @@ fn weights_over_four_mib_are_cut_into_shards_as_tfjs_does() {
 fn gradient_clipping_cannot_go_to_tfjs_for_training() {
     let mut shakespeare = load(SHAKESPEARE.0, SHAKESPEARE.1);
     let weights = block(shakespeare.weights()).unwrap();
-    let error = tfjs::export(shakespeare.spec(), &weights, Export::ForTraining).unwrap_err().to_string();
+    let error = tfjs::export(shakespeare.spec(), &weights, Export::ForTraining, "group1").unwrap_err().to_string();
     assert!(error.contains("global_clipnorm") && error.contains("inference only"), "{error}");
-    let inference = tfjs::export(shakespeare.spec(), &weights, Export::ForInference).unwrap();
+    let inference = tfjs::export(shakespeare.spec(), &weights, Export::ForInference, "group1").unwrap();
     assert!(document(&inference).get("trainingConfig").is_none());
 }
 
@@ -200,7 +200,7 @@ fn a_model_without_training_config_needs_its_loss_named() {
         doc.as_object_mut().unwrap().remove("trainingConfig");
     });
     let error = import_error(&bare);
-    assert!(error.contains("loss is unknown") && error.contains("--loss"), "{error}");
+    assert!(error.contains("trained with is unknown") && error.contains("--loss"), "{error}");
     let imported = import(&bare, Some(LossKind::BinaryCrossentropy)).unwrap();
     load(&imported.files.json, &imported.files.safetensors);
 }
@@ -286,4 +286,47 @@ fn non_finite_weights_and_mismatched_shapes_are_caught_when_loading() {
     let imported = import(&reshaped, None).unwrap();
     let error = Model::from_files(&imported.files.json, &imported.files.safetensors, CpuBackend::new()).err().unwrap();
     assert!(error.to_string().contains("[5, 2]"), "{error}");
+}
+
+#[test]
+fn a_manifest_cannot_point_outside_the_models_folder() {
+    let written = tfjs_written_model();
+    for hostile in ["../secret.bin", "/etc/passwd", "a/../../b", "https://elsewhere.example/w.bin", "", "c:\\w.bin"] {
+        let edited = with_document(&written, |doc| doc["weightsManifest"][0]["paths"][0] = json!(hostile));
+        let error = import_error(&edited);
+        assert!(error.contains("not a file beside model.json"), "{hostile}: {error}");
+        assert!(tfjs::shard_paths(&edited.model_json).is_err(), "{hostile}");
+    }
+    // What TF.js's converter and its browser download write.
+    for fine in ["group1-shard1of1.bin", "./model.weights.bin", "weights/part.bin"] {
+        let edited = with_document(&written, |doc| doc["weightsManifest"][0]["paths"][0] = json!(fine));
+        assert_eq!(tfjs::shard_paths(&edited.model_json).unwrap(), [fine]);
+    }
+}
+
+#[test]
+fn picked_files_are_told_apart_by_their_contents() {
+    use neuroglow_core::interop::read_picked_files;
+    let limits = Limits::default();
+    let mut digits = load(DIGITS.0, DIGITS.1);
+    let weights = block(digits.weights()).unwrap();
+    let exported = tfjs::export(digits.spec(), &weights, Export::ForTraining, "digits-mlp").unwrap();
+    let mut picked = vec![("digits-mlp.json".to_string(), exported.model_json.clone().into_bytes())];
+    picked.extend(exported.shards.clone());
+    let from_tfjs = read_picked_files(&picked, &limits).unwrap();
+    let from_ours = read_picked_files(
+        &[("weights.safetensors".into(), DIGITS.1.to_vec()), ("any name.json".into(), DIGITS.0.as_bytes().to_vec())],
+        &limits,
+    )
+    .unwrap();
+    let mut a = load(&from_tfjs.files.json, &from_tfjs.files.safetensors);
+    let mut b = load(&from_ours.files.json, &from_ours.files.safetensors);
+    assert_eq!(block(a.weights()).unwrap(), block(b.weights()).unwrap());
+
+    let error = read_picked_files(&picked[..1], &limits).unwrap_err().to_string();
+    assert!(error.contains("shard `digits-mlp-shard1of1.bin` is missing"), "{error}");
+    for alone in [vec![("model.json".to_string(), DIGITS.0.as_bytes().to_vec())], vec![]] {
+        let error = read_picked_files(&alone, &limits).unwrap_err().to_string();
+        assert!(error.contains("pick a model's files together"), "{error}");
+    }
 }

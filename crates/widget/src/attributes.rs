@@ -79,7 +79,8 @@ impl Setup {
         let model = attributes.model.unwrap_or_default();
         if model.trim().is_empty() && task != Task::Playground {
             return Err(format!(
-                "task=\"{}\" needs a model=\"…\" attribute: the address of a model's directory",
+                "task=\"{}\" needs a model=\"…\" attribute: the address of a model's directory (Neuroglow's \
+                 files, or a TensorFlow.js layers model)",
                 task.name()
             ));
         }

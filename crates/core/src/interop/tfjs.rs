@@ -48,8 +48,9 @@ pub enum Export {
 }
 
 /// Writes `spec` with `weights` (its weights in model order, `layer/param`)
-/// in the TF.js layers format.
-pub fn export(spec: &ModelSpec, weights: &[(String, Tensor)], export: Export) -> Result<TfjsModel> {
+/// in the TF.js layers format, its shards named `{shard_stem}-shard1of2.bin`
+/// and so on (TF.js's converter uses the stem `group1`).
+pub fn export(spec: &ModelSpec, weights: &[(String, Tensor)], export: Export, shard_stem: &str) -> Result<TfjsModel> {
     let topology = json!({
         "class_name": "Sequential",
         "config": {"name": spec.name, "layers": keras_config::write_layers(&spec.input_shape, &spec.layers)},
@@ -66,7 +67,7 @@ pub fn export(spec: &ModelSpec, weights: &[(String, Tensor)], export: Export) ->
     if export == Export::ForTraining {
         document["trainingConfig"] = training_config(spec)?;
     }
-    let (manifest, shards) = shard_weights(weights);
+    let (manifest, shards) = shard_weights(weights, shard_stem);
     document["weightsManifest"] = manifest;
     Ok(TfjsModel { model_json: serde_json::to_string_pretty(&document).expect("JSON values serialize"), shards })
 }
@@ -105,13 +106,13 @@ fn training_config(spec: &ModelSpec) -> Result<Value> {
 }
 
 /// The manifest (one group) and the shards that hold the weights.
-fn shard_weights(weights: &[(String, Tensor)]) -> (Value, Vec<(String, Vec<u8>)>) {
+fn shard_weights(weights: &[(String, Tensor)], stem: &str) -> (Value, Vec<(String, Vec<u8>)>) {
     let bytes: Vec<u8> = weights.iter().flat_map(|(_, t)| t.data.iter().flat_map(|v| v.to_le_bytes())).collect();
     let count = bytes.len().div_ceil(SHARD_BYTES).max(1);
     let shards: Vec<(String, Vec<u8>)> = (0..count)
         .map(|i| {
             let range = i * SHARD_BYTES..((i + 1) * SHARD_BYTES).min(bytes.len());
-            (format!("group1-shard{}of{count}.bin", i + 1), bytes[range].to_vec())
+            (format!("{stem}-shard{}of{count}.bin", i + 1), bytes[range].to_vec())
         })
         .collect();
     let specs: Vec<Value> =
@@ -167,8 +168,8 @@ pub fn import(
     }
     if !spec.contains_key("loss") {
         return Err(invalid(
-            "it has no training configuration, so its loss is unknown; say which loss it was trained with \
-             (for example `--loss binary_crossentropy`)"
+            "it has no training configuration, so the loss it was trained with is unknown: save it after \
+             `model.compile(…)`, or name the loss when importing (the CLI's `--loss`)"
                 .into(),
         ));
     }
@@ -279,6 +280,7 @@ fn read_weights(
         for path in paths {
             let path =
                 path.as_str().ok_or_else(|| invalid(format!("manifest group {g} has a path that is not text")))?;
+            check_shard_path(path)?;
             let bytes = shard(path)
                 .ok_or_else(|| weights_error(format!("the shard `{path}` is missing: give it with model.json")))?;
             total_bytes += bytes.len() as u64;
@@ -321,6 +323,32 @@ fn read_weights(
         }
     }
     Ok((weights, skipped))
+}
+
+/// The shards a TF.js `model.json` lists, in order, each checked to lie in
+/// the model's folder (for fetching them before [`import`]).
+pub fn shard_paths(model_json: &str) -> Result<Vec<String>> {
+    let document: Value = serde_json::from_str(model_json).map_err(|e| invalid(format!("not JSON: {e}")))?;
+    let groups = document.get("weightsManifest").and_then(Value::as_array);
+    let paths = groups.into_iter().flatten().filter_map(|g| g.get("paths").and_then(Value::as_array)).flatten();
+    let paths: Vec<String> = paths.filter_map(Value::as_str).map(str::to_string).collect();
+    paths.iter().try_for_each(|path| check_shard_path(path))?;
+    Ok(paths)
+}
+
+/// A shard's path must stay inside the model's folder: a hostile manifest
+/// must not make the CLI read other files, or the page fetch other sites.
+fn check_shard_path(path: &str) -> Result<()> {
+    let inside = !path.is_empty()
+        && !path.starts_with('/')
+        && !path.contains(['\\', ':', '?', '#'])
+        && path.split('/').all(|segment| segment != "..");
+    match inside {
+        true => Ok(()),
+        false => {
+            Err(invalid(format!("the manifest names the weights file {path:?}, which is not a file beside model.json")))
+        }
+    }
 }
 
 /// One weight as the manifest lists it.
