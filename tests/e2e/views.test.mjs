@@ -265,7 +265,7 @@ describe('model views without WebGPU', () => {
     assert.deepEqual(errors, []);
   });
 
-  test('the models page shows the cards, exports the current model in both formats and imports them back', async () => {
+  test('the models page shows the cards, exports the current model in every format and imports each back', async () => {
     const { page, errors } = await openPage(context, '/#models');
     await page.locator('.card').first().waitFor();
     assert.equal(await page.locator('.card').count(), 4);
@@ -289,6 +289,8 @@ describe('model views without WebGPU', () => {
     assert.match(await card.getByRole('status').textContent(), /TensorFlow\.js, to predict and train/);
     const topology = JSON.parse(tfjs.find((f) => f.name.endsWith('.json')).buffer);
     assert.equal(topology.format, 'layers-model');
+    const torch = await exportAs('pytorch', ['model.json', 'model.py', 'state_dict.safetensors']);
+    assert.match(torch.find((f) => f.name === 'model.py').buffer.toString(), /self\.dense = nn\.Linear\(64, 128\)/);
 
     // Each import's result replaces the last one's: a refusal, then a model, in turn.
     const importing = async (files, outcome) => {
@@ -303,6 +305,8 @@ describe('model views without WebGPU', () => {
     await importing(ours, imported);
     await importing(tfjs.filter((f) => f.name.endsWith('.json')), refused('digits-mlp-shard1of1.bin` is missing'));
     await importing(tfjs, imported);
+    await importing(corrupt, refused(/safetensors|weights|header/i));
+    await importing(torch, imported);
     assert.deepEqual(errors, []);
   });
 });

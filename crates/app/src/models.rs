@@ -1,11 +1,11 @@
 //! Models: the cards of the shipped pretrained models, exporting a view's
-//! current model (fine-tuned or not) as Neuroglow's two files or as a
-//! TensorFlow.js layers model, resetting it to the pretrained one, and
-//! importing a model in either format.
+//! current model (fine-tuned or not) as Neuroglow's two files, a
+//! TensorFlow.js layers model or PyTorch files, resetting it to the
+//! pretrained one, and importing a model in any of these formats.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use neuroglow_core::interop::{self, tfjs, Imported};
+use neuroglow_core::interop::{self, pytorch, tfjs, Imported};
 use neuroglow_core::{CpuBackend, Limits, Model};
 use serde::Deserialize;
 use wasm_bindgen::JsCast;
@@ -68,6 +68,17 @@ fn view_for(models: &ViewModels, model: &Model<CpuBackend>) -> Option<(ModelSlot
 enum ExportFormat {
     Neuroglow,
     Tfjs,
+    Pytorch,
+}
+
+impl ExportFormat {
+    fn from_value(value: &str) -> Self {
+        match value {
+            "tfjs" => ExportFormat::Tfjs,
+            "pytorch" => ExportFormat::Pytorch,
+            _ => ExportFormat::Neuroglow,
+        }
+    }
 }
 
 /// Offers the slot's current model as files in `format`; says what it offered.
@@ -102,6 +113,18 @@ async fn export(slot: ModelSlot, name: &str, format: ExportFormat) -> Result<Str
             Ok(format!(
                 "Downloaded {name}.json and {} weight file(s) for TensorFlow.js, {purpose}; keep them in one folder.",
                 exported.shards.len()
+            ))
+        }
+        ExportFormat::Pytorch => {
+            let exported = pytorch::export(&spec, &weights).map_err(|e| e.to_string())?;
+            download(pytorch::STATE_DICT_FILE, &exported.state_dict, "application/octet-stream")?;
+            download(pytorch::MODEL_PY_FILE, exported.model_py.as_bytes(), "text/x-python")?;
+            download("model.json", exported.model_json.as_bytes(), "application/json")?;
+            Ok(format!(
+                "Downloaded {name} for PyTorch: {}, {} and model.json. Keep them in one folder; then \
+                 `from model import load, predict`.",
+                pytorch::STATE_DICT_FILE,
+                pytorch::MODEL_PY_FILE
             ))
         }
     }
@@ -157,10 +180,11 @@ fn CardView(entry: Entry, models: ViewModels) -> impl IntoView {
             <div class="buttons">
                 <a href=format!("#{view}")>"Open"</a>
                 <select class="export-format" aria-label="Export format" on:change=move |ev| {
-                    set_format.set(if event_target_value(&ev) == "tfjs" { ExportFormat::Tfjs } else { ExportFormat::Neuroglow });
+                    set_format.set(ExportFormat::from_value(&event_target_value(&ev)));
                 }>
                     <option value="neuroglow">"Neuroglow files"</option>
                     <option value="tfjs">"TensorFlow.js"</option>
+                    <option value="pytorch">"PyTorch"</option>
                 </select>
                 <button on:click=move |_| {
                     let name = export_name.clone();
@@ -234,7 +258,7 @@ pub fn Models(opened: Signal<bool>, models: ViewModels) -> impl IntoView {
                 }}
             </div>
             <h3>"Import a model"</h3>
-            <p class="hint">"Pick all of a model's files at once: Neuroglow's model.json with its model.safetensors, or a TensorFlow.js model.json with its .bin weight files."</p>
+            <p class="hint">"Pick all of a model's files at once: Neuroglow's model.json with its model.safetensors (or a PyTorch state_dict.safetensors), or a TensorFlow.js model.json with its .bin weight files."</p>
             <div class="row import">
                 <label>"Model files"<input id="import-files" type="file" multiple accept=".json,.safetensors,.bin,application/json" node_ref=picker /></label>
                 <button id="import" on:click=move |_| spawn_local(async move {

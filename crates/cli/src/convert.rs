@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use neuroglow_core::interop::{tfjs, Imported};
+use neuroglow_core::interop::{pytorch, tfjs, Imported};
 use neuroglow_core::io::SPEC_FILE;
 use neuroglow_core::{CpuBackend, Limits, LossKind, Model};
 
@@ -13,59 +13,77 @@ use neuroglow_core::{CpuBackend, Limits, LossKind, Model};
 pub enum Format {
     /// TensorFlow.js layers model: `model.json` and `.bin` shards, for `tf.loadLayersModel`.
     Tfjs,
+    /// PyTorch: `state_dict.safetensors`, the `nn.Module` in `model.py`, `preprocessing.json`.
+    Pytorch,
 }
 
 impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Tfjs => "TensorFlow.js layers model",
+            Format::Pytorch => "PyTorch state_dict with its model.py",
         }
     }
 }
 
-/// Writes `model` in `format` into the directory `out`, which must not
-/// already hold a model (a TF.js `model.json` would replace Neuroglow's).
+/// Writes `model` in `format` into the directory `out`, which must be new
+/// or empty (a TF.js `model.json` would replace a Neuroglow model's own).
 pub fn export(model: &mut Model<CpuBackend>, format: Format, out: &Path, inference_only: bool) -> Result<(), String> {
-    if out.join(SPEC_FILE).exists() {
-        return Err(format!("{} already holds a model.json; export into a new directory", out.display()));
+    if std::fs::read_dir(out).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(format!("{} is not empty; export into a new directory", out.display()));
     }
     let weights = pollster::block_on(model.weights()).map_err(|e| e.to_string())?;
-    match format {
+    let files: Vec<(String, Vec<u8>)> = match format {
         Format::Tfjs => {
             let how = if inference_only { tfjs::Export::ForInference } else { tfjs::Export::ForTraining };
             let exported = tfjs::export(model.spec(), &weights, how, "group1").map_err(|e| e.to_string())?;
-            let write = |name: &str, bytes: &[u8]| {
-                std::fs::write(out.join(name), bytes)
-                    .map_err(|e| format!("cannot write {}: {e}", out.join(name).display()))
-            };
-            std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-            write(SPEC_FILE, exported.model_json.as_bytes())?;
-            for (name, bytes) in &exported.shards {
-                write(name, bytes)?;
-            }
+            std::iter::once((SPEC_FILE.to_string(), exported.model_json.into_bytes())).chain(exported.shards).collect()
         }
+        Format::Pytorch => {
+            let exported = pytorch::export(model.spec(), &weights).map_err(|e| e.to_string())?;
+            vec![
+                (pytorch::STATE_DICT_FILE.into(), exported.state_dict),
+                (pytorch::MODEL_PY_FILE.into(), exported.model_py.into_bytes()),
+                (SPEC_FILE.into(), exported.model_json.into_bytes()),
+            ]
+        }
+    };
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    for (name, bytes) in files {
+        let path = out.join(name);
+        std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(())
 }
 
-/// Reads the model at `path` (a TF.js `model.json`, or a directory holding
-/// one), checks that it loads, and writes it as a Neuroglow model into
-/// `out`. Returns the notes the import left.
+/// Reads the model at `path` — a TF.js `model.json`, a PyTorch
+/// `state_dict.safetensors` with Neuroglow's `model.json` beside it, or a
+/// directory holding either — checks that it loads, and writes it as a
+/// Neuroglow model into `out`. Returns the notes the import left.
 pub fn import(path: &Path, out: &Path, loss: Option<LossKind>, limits: &Limits) -> Result<Vec<String>, String> {
-    let file = if path.is_dir() { path.join(SPEC_FILE) } else { path.to_path_buf() };
-    let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    if !tfjs::is_tfjs(&text) {
-        return Err(format!(
-            "{} is not a model Neuroglow can import: it reads TensorFlow.js layers models (model.json with \
-             `modelTopology`)",
-            file.display()
-        ));
-    }
-    let folder = file.parent().unwrap_or(Path::new("."));
-    // The manifest's paths are checked to stay inside the folder before this reads them.
-    let shard = |name: &str| std::fs::read(folder.join(name)).ok();
-    let context = |e: neuroglow_core::Error| format!("{}: {e}", file.display());
-    let Imported { files, notes } = tfjs::import(&text, &shard, loss, limits).map_err(context)?;
+    let (folder, file) = match path.is_dir() {
+        true => (path, path.join(SPEC_FILE)),
+        false => (path.parent().unwrap_or(Path::new(".")), path.to_path_buf()),
+    };
+    let state_dict = if path.is_dir() { folder.join(pytorch::STATE_DICT_FILE) } else { file.clone() };
+    let context = |e: neuroglow_core::Error| format!("{}: {e}", path.display());
+    let Imported { files, notes } = if state_dict.extension().is_some_and(|e| e == "safetensors") && state_dict.exists()
+    {
+        let json = read_text(&folder.join(SPEC_FILE))?;
+        pytorch::import(&json, &read_bytes(&state_dict)?, limits).map_err(context)?
+    } else {
+        let text = read_text(&file)?;
+        if !tfjs::is_tfjs(&text) {
+            return Err(format!(
+                "{} is not a model Neuroglow can import: it reads TensorFlow.js layers models (model.json with \
+                 `modelTopology`) and PyTorch state_dicts (state_dict.safetensors beside Neuroglow's model.json)",
+                file.display()
+            ));
+        }
+        // The manifest's paths are checked to stay inside the folder before this reads them.
+        let shard = |name: &str| std::fs::read(folder.join(name)).ok();
+        tfjs::import(&text, &shard, loss, limits).map_err(context)?
+    };
     // The same checks as for any model directory, before anything is written.
     Model::from_files_with_limits(&files.json, &files.safetensors, CpuBackend::new(), limits).map_err(context)?;
     if out.join(SPEC_FILE).exists() {
@@ -73,4 +91,12 @@ pub fn import(path: &Path, out: &Path, loss: Option<LossKind>, limits: &Limits) 
     }
     files.write_dir(out).map_err(|e| e.to_string())?;
     Ok(notes)
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    String::from_utf8(read_bytes(path)?).map_err(|_| format!("{} is not UTF-8 text", path.display()))
 }

@@ -143,7 +143,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write a model in another engine's format (TensorFlow.js layers model), into a new directory.
+    /// Write a model in another engine's format (TensorFlow.js layers model, PyTorch), into a new
+    /// directory.
     Export {
         model: PathBuf,
         #[arg(long, value_enum)]

@@ -150,7 +150,21 @@ fn a_model_exported_to_tfjs_imports_back_and_predicts_the_same() {
     assert_eq!(rows.len(), 3, "{original}");
 
     let again = neuroglow(&dir, &["export", "trained", "--format", "tfjs", "--out", "web"]);
-    assert!(String::from_utf8(again.stderr).unwrap().contains("already holds a model.json"), "nothing is overwritten");
+    assert!(String::from_utf8(again.stderr).unwrap().contains("is not empty"), "nothing is overwritten");
     let onto_itself = neuroglow(&dir, &["export", "trained", "--format", "tfjs", "--out", "trained"]);
     assert!(!onto_itself.status.success(), "a TF.js model.json would replace the model's own");
+}
+
+#[test]
+fn a_model_exported_for_pytorch_imports_back_byte_for_byte() {
+    let dir = workspace("pytorch");
+    stdout(&neuroglow(&dir, &["train", "model", "circle.csv", "--epochs", "1", "--out", "trained"]));
+    let wrote = stdout(&neuroglow(&dir, &["export", "trained", "--format", "pytorch", "--out", "torch"]));
+    assert_eq!(wrote.trim(), "Wrote trained as a PyTorch state_dict with its model.py to torch");
+    for file in ["model.py", "model.json", "state_dict.safetensors"] {
+        assert!(dir.join("torch").join(file).exists(), "{file}");
+    }
+    stdout(&neuroglow(&dir, &["import", "torch", "--out", "back"]));
+    let weights = |d: &str| std::fs::read(dir.join(d).join("model.safetensors")).unwrap();
+    assert_eq!(weights("back"), weights("trained"));
 }

@@ -24,6 +24,7 @@ use neuroglow_core::data::csv::{self, CsvOptions};
 use neuroglow_core::data::text::{self, CharVocab};
 use neuroglow_core::data::Dataset;
 use neuroglow_core::data::HfTokenizer;
+use neuroglow_core::interop::pytorch;
 use neuroglow_core::interop::tfjs::{self, Export};
 use neuroglow_core::layers::LayerKind;
 use neuroglow_core::rng::Rng;
@@ -358,6 +359,30 @@ fn exercise_model(json: &str, weights: Option<&[u8]>, rng: &mut Rng) -> Reached 
     }
 }
 
+/// The small models as PyTorch exports: Neuroglow's `model.json` parsed,
+/// and the state_dict.
+fn small_pytorch_models(small: &[(String, Vec<u8>)]) -> Vec<(Value, Vec<u8>)> {
+    small
+        .iter()
+        .map(|(json, weights)| {
+            let mut model = Model::from_files(json, weights, CpuBackend::new()).expect("loads");
+            let weights = block(model.weights()).expect("weights");
+            let exported = pytorch::export(model.spec(), &weights).expect("exports");
+            (serde_json::from_str(&exported.model_json).expect("JSON"), exported.state_dict)
+        })
+        .collect()
+}
+
+/// A mutated PyTorch state_dict (or the model.json beside it) through
+/// `pytorch::import`, then like any model.
+fn exercise_pytorch(json: &Value, state_dict: &[u8], rng: &mut Rng) -> Reached {
+    let (text, state_dict, _) = mutate_pair(json, state_dict, rng);
+    match pytorch::import(&text, &state_dict, &Limits::default()) {
+        Ok(imported) => exercise_model(&imported.files.json, Some(&imported.files.safetensors), rng),
+        Err(_) => Reached::Refused,
+    }
+}
+
 /// A mutated TF.js model through `tfjs::import`, then (if it was taken)
 /// through loading, prediction and training like any model.
 fn exercise_tfjs(document: &Value, shard: &[u8], rng: &mut Rng) -> Reached {
@@ -399,8 +424,9 @@ struct Counts {
     cases: usize,
     /// By [`Reached`].
     reached: [usize; 6],
-    /// Cases that were TF.js layers models.
+    /// Cases that were TF.js layers models, and PyTorch state_dicts.
     tfjs: usize,
+    pytorch: usize,
     panics: Vec<usize>,
     slow: Vec<(usize, Duration)>,
 }
@@ -413,6 +439,7 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
     let shipped = [DIGITS, SENTIMENT, SHAKESPEARE];
     let parsed_small: Vec<Value> = small.iter().map(|(j, _)| serde_json::from_str(j).unwrap()).collect();
     let small_tfjs = small_tfjs_models(&small);
+    let small_pytorch = small_pytorch_models(&small);
     let parsed_shipped: Vec<Value> = shipped.iter().map(|(j, _)| serde_json::from_str(j).unwrap()).collect();
     std::panic::set_hook(Box::new(|_| {}));
     let mut counts = Counts::default();
@@ -444,6 +471,11 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
                 let (document, shard) = &small_tfjs[case % small_tfjs.len()];
                 exercise_tfjs(document, shard, &mut rng)
             }
+            // The small models as PyTorch state_dicts, mutated.
+            30..=34 => {
+                let (json, state_dict) = &small_pytorch[case % small_pytorch.len()];
+                exercise_pytorch(json, state_dict, &mut rng)
+            }
             // Small models of every kind, mutated in structure or bytes.
             _ => {
                 let which = case % small.len();
@@ -461,6 +493,7 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
         }
         counts.cases += 1;
         counts.tfjs += (20..30).contains(&(case % 100)) as usize;
+        counts.pytorch += (30..35).contains(&(case % 100)) as usize;
     }
     let _ = std::panic::take_hook();
     let [refused, loaded, predicted, trained, data_read, data_refused] = counts.reached;
@@ -469,11 +502,13 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
     let _ = writeln!(
         std::io::stderr(),
         "fuzz (seed {seed}): {} cases in {:.1} s. Models: {refused} refused with an error, {loaded} loaded, \
-         {predicted} predicted, {trained} trained a step ({} of the models were TF.js layers models). Data: \
+         {predicted} predicted, {trained} trained a step ({} of the models were TF.js layers models, {} PyTorch \
+         state_dicts). Data: \
          {data_read} read, {data_refused} refused. {} panic(s), 0 over-cap allocations, {} slow (> {} s)",
         counts.cases,
         started.elapsed().as_secs_f64(),
         counts.tfjs,
+        counts.pytorch,
         counts.panics.len(),
         counts.slow.len(),
         SLOW.as_secs()

@@ -83,6 +83,14 @@ pub fn test() -> Result {
         .env("KERAS_BACKEND", "jax")
         .env("JAX_PLATFORMS", "cpu"))?;
 
+    step("oracles: the PyTorch export's model.py against torch's documented semantics (NumPy)");
+    run(Command::new(&python)
+        .arg("pytorch_export.py")
+        .arg(root().join("target/debug/neuroglow"))
+        .arg(root())
+        .arg(root().join("target/oracle-pytorch"))
+        .current_dir(root().join("tests/oracle")))?;
+
     step("oracles: TF.js import and export against TensorFlow.js (npm, CPU backend)");
     setup::npm_install(&root().join("tests/interop"))?;
     run(Command::new("node")

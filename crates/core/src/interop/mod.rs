@@ -8,11 +8,15 @@
 //! approximation.
 
 mod keras_config;
+pub mod pytorch;
 pub mod tfjs;
+
+use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::io::ModelFiles;
 use crate::limits::Limits;
+use crate::model::ModelSpec;
 
 /// A model brought in from another format.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,10 +28,23 @@ pub struct Imported {
     pub notes: Vec<String>,
 }
 
+/// Everything of `model.json` but the layers and input shape (which the
+/// other format describes itself): preprocessing, text encoder, loss,
+/// optimizer, seed, name and model card.
+fn settings(spec: &ModelSpec) -> Value {
+    let mut settings = serde_json::to_value(spec).expect("a model spec serializes");
+    let object = settings.as_object_mut().expect("a model spec is an object");
+    for key in ["format", "version", "input_shape", "layers"] {
+        object.remove(key);
+    }
+    settings
+}
+
 /// A model from the files a user picked, in any format Neuroglow reads:
-/// Neuroglow's `model.json` with its `.safetensors`, or a TF.js `model.json`
-/// with its `.bin` shards. Files are told apart by their contents, shards by
-/// the name their manifest gives them (without folders).
+/// Neuroglow's `model.json` with its `.safetensors` (its own weights, or a
+/// PyTorch state_dict), or a TF.js `model.json` with its `.bin` shards.
+/// Files are told apart by their contents, shards by the name their
+/// manifest gives them (without folders).
 pub fn read_picked_files(files: &[(String, Vec<u8>)], limits: &Limits) -> Result<Imported> {
     let json: Vec<(&str, &str)> = files
         .iter()
@@ -43,10 +60,14 @@ pub fn read_picked_files(files: &[(String, Vec<u8>)], limits: &Limits) -> Result
         return tfjs::import(text, &shard, None, limits);
     }
     let [(_, text)] = json[..] else { return Err(none()) };
-    let weights = files.iter().find(|(name, _)| name.ends_with(".safetensors")).ok_or_else(none)?;
-    Ok(Imported { files: ModelFiles { json: text.to_string(), safetensors: weights.1.clone() }, notes: vec![] })
+    let (_, weights) = files.iter().find(|(name, _)| name.ends_with(".safetensors")).ok_or_else(none)?;
+    if pytorch::is_state_dict(weights) {
+        return pytorch::import(text, weights, limits);
+    }
+    Ok(Imported { files: ModelFiles { json: text.to_string(), safetensors: weights.clone() }, notes: vec![] })
 }
 
 /// What to pick, said when the picked files are not a model.
-const PICK_HINT: &str = "pick a model's files together: Neuroglow's model.json with its model.safetensors, \
-                         or a TensorFlow.js model.json with its .bin weight files";
+const PICK_HINT: &str = "pick a model's files together: Neuroglow's model.json with its model.safetensors \
+                         (or a PyTorch state_dict.safetensors), or a TensorFlow.js model.json with its .bin \
+                         weight files";

@@ -62,7 +62,7 @@ pub fn export(spec: &ModelSpec, weights: &[(String, Tensor)], export: Export, sh
         "generatedBy": concat!("Neuroglow ", env!("CARGO_PKG_VERSION")),
         "convertedBy": null,
         "modelTopology": topology,
-        "userDefinedMetadata": {METADATA_KEY: neuroglow_settings(spec)},
+        "userDefinedMetadata": {METADATA_KEY: super::settings(spec)},
     });
     if export == Export::ForTraining {
         document["trainingConfig"] = training_config(spec)?;
@@ -70,16 +70,6 @@ pub fn export(spec: &ModelSpec, weights: &[(String, Tensor)], export: Export, sh
     let (manifest, shards) = shard_weights(weights, shard_stem);
     document["weightsManifest"] = manifest;
     Ok(TfjsModel { model_json: serde_json::to_string_pretty(&document).expect("JSON values serialize"), shards })
-}
-
-/// Everything of `model.json` that Keras's topology does not describe.
-fn neuroglow_settings(spec: &ModelSpec) -> Value {
-    let mut settings = serde_json::to_value(spec).expect("a model spec serializes");
-    let object = settings.as_object_mut().expect("a model spec is an object");
-    for key in ["format", "version", "input_shape", "layers"] {
-        object.remove(key);
-    }
-    settings
 }
 
 /// TF.js's `trainingConfig`: the loss by its Keras name, and the optimizer

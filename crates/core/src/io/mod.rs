@@ -23,6 +23,12 @@ pub const WEIGHTS_FILE: &str = "model.safetensors";
 
 /// Serializes named f32 tensors in the safetensors format.
 pub fn encode_weights(weights: &[(String, Tensor)]) -> Result<Vec<u8>> {
+    encode_tensors(weights, "neuroglow")
+}
+
+/// Serializes named f32 tensors in the safetensors format, its `format`
+/// metadata saying whose layout they are in (PyTorch's files say `pt`).
+pub fn encode_tensors(weights: &[(String, Tensor)], format: &str) -> Result<Vec<u8>> {
     let bytes: Vec<Vec<u8>> =
         weights.iter().map(|(_, t)| t.data.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
     let views = weights
@@ -35,7 +41,7 @@ pub fn encode_weights(weights: &[(String, Tensor)]) -> Result<Vec<u8>> {
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    let metadata = [("format".to_string(), "neuroglow".to_string())].into_iter().collect();
+    let metadata = [("format".to_string(), format.to_string())].into_iter().collect();
     safetensors::serialize(views, Some(metadata)).map_err(|e| Error::WeightsFile(e.to_string()))
 }
 
