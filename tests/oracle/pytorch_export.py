@@ -13,7 +13,6 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -21,36 +20,10 @@ sys.path.insert(0, os.path.join(HERE, "torch_standin"))
 
 import numpy as np  # noqa: E402
 
-neuroglow_binary, repo, scratch = sys.argv[1:4]
-TOLERANCE = 1e-5
-failures = []
+from oracle_common import TEXTS, Report, feature_rows, neuroglow, token_rows  # noqa: E402
 
-# Texts with unknown words, capitals and punctuation, one longer than any window.
-TEXTS = [
-    "A wonderful, moving film.",
-    "the worst phone I have ever owned!!!",
-    "Zyxxqv blorptastic; utterly UNBELIEVABLE",
-    "not bad",
-    "I loved it " * 30,
-    "To be, or not to be: that is the question.",
-]
-
-
-def neuroglow(*args):
-    return subprocess.run([neuroglow_binary, *args], check=True, capture_output=True, text=True).stdout
-
-
-def check(what, ours, theirs):
-    ours, theirs = np.asarray(ours, dtype=np.float64).ravel(), np.asarray(theirs, dtype=np.float64).ravel()
-    if ours.shape != theirs.shape:
-        print(f"  {what}: {ours.size} values against {theirs.size} (MISMATCH)")
-        failures.append(what)
-        return
-    difference = float(np.max(np.abs(ours - theirs)))
-    verdict = "ok" if difference <= TOLERANCE else f"MORE THAN {TOLERANCE:.0e}"
-    print(f"  {what}: {ours.size} values, largest difference {difference:.2e} ({verdict})")
-    if difference > TOLERANCE:
-        failures.append(what)
+binary, repo, scratch = sys.argv[1:4]
+report = Report()
 
 
 def load_module(directory, name):
@@ -58,20 +31,6 @@ def load_module(directory, name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def token_rows(length, vocabulary, rng):
-    """Texts of every length padded in front, one padded behind, one all padding, unknown (id 1) words."""
-    rows = []
-    for r in range(22):
-        used = max(1, round(r / 21 * length))
-        ids = list(rng.integers(1, vocabulary, used))
-        if r % 3 == 0:
-            ids[rng.integers(0, used)] = 1
-        rows.append([0] * (length - used) + ids)
-    rows.append((rows[11][-5:] + [0] * length)[:length])
-    rows.append([0] * length)
-    return np.array(rows, dtype=np.int64)
 
 
 shutil.rmtree(scratch, ignore_errors=True)
@@ -83,7 +42,7 @@ for entry in index["models"]:
     model_dir = os.path.join(repo, "web/models", name)
     spec = json.load(open(os.path.join(model_dir, "model.json")))
     out = os.path.join(scratch, name)
-    neuroglow("export", model_dir, "--format", "pytorch", "--out", out)
+    neuroglow(binary, "export", model_dir, "--format", "pytorch", "--out", out)
     exported = load_module(out, name)
     model = exported.load()
     rng = np.random.default_rng(len(name))
@@ -91,11 +50,11 @@ for entry in index["models"]:
     if first["type"] == "embedding":
         x = token_rows(spec["input_shape"][0], first["input_dim"], rng)
     else:
-        x = rng.uniform(-2, 2, (24, spec["input_shape"][0]))
+        x = feature_rows(spec["input_shape"][0], rng)
     csv = os.path.join(scratch, f"{name}-inputs.csv")
     np.savetxt(csv, x, delimiter=",", fmt="%d" if x.dtype == np.int64 else "%.9g")
-    ours = json.loads(neuroglow("predict", model_dir, csv, "--encoded", "--json"))
-    check(f"{name} ({len(x)} encoded inputs)", ours, model(x))
+    ours = json.loads(neuroglow(binary, "predict", model_dir, csv, "--encoded", "--json"))
+    report.check(f"{name} ({len(x)} encoded inputs)", ours, model(x))
 
     # From raw inputs, through model.py's own preprocessing.
     raw = os.path.join(scratch, f"{name}-raw")
@@ -107,10 +66,7 @@ for entry in index["models"]:
         table = np.loadtxt(os.path.join(model_dir, "test.csv"), delimiter=",", skiprows=1)[:20, :-1]
         inputs = table.tolist()
         np.savetxt(raw, table, delimiter=",", fmt="%.9g")
-    ours = json.loads(neuroglow("predict", model_dir, raw, "--json"))
-    check(f"{name} ({len(inputs)} raw inputs, preprocessed by model.py)", ours, exported.predict(model, inputs))
+    ours = json.loads(neuroglow(binary, "predict", model_dir, raw, "--json"))
+    report.check(f"{name} ({len(inputs)} raw inputs, preprocessed by model.py)", ours, exported.predict(model, inputs))
 
-if failures:
-    print(f"PyTorch's semantics disagree with Neuroglow on: {'; '.join(failures)}")
-    sys.exit(1)
-print("model.py computes what Neuroglow computes on every check.")
+report.finish("PyTorch's documented semantics", "model.py computes what Neuroglow computes on every check.")

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use neuroglow_core::interop::{pytorch, tfjs, Imported};
+use neuroglow_core::interop::{keras, pytorch, tfjs, Imported};
 use neuroglow_core::io::SPEC_FILE;
 use neuroglow_core::{CpuBackend, Limits, LossKind, Model};
 
@@ -13,8 +13,10 @@ use neuroglow_core::{CpuBackend, Limits, LossKind, Model};
 pub enum Format {
     /// TensorFlow.js layers model: `model.json` and `.bin` shards, for `tf.loadLayersModel`.
     Tfjs,
-    /// PyTorch: `state_dict.safetensors`, the `nn.Module` in `model.py`, `preprocessing.json`.
+    /// PyTorch: `state_dict.safetensors`, the `nn.Module` in `model.py`, Neuroglow's `model.json`.
     Pytorch,
+    /// Keras 3: one `model.keras` file, for `keras.saving.load_model`.
+    Keras,
 }
 
 impl Format {
@@ -22,6 +24,7 @@ impl Format {
         match self {
             Format::Tfjs => "TensorFlow.js layers model",
             Format::Pytorch => "PyTorch state_dict with its model.py",
+            Format::Keras => "Keras 3 model (model.keras)",
         }
     }
 }
@@ -47,6 +50,10 @@ pub fn export(model: &mut Model<CpuBackend>, format: Format, out: &Path, inferen
                 (SPEC_FILE.into(), exported.model_json.into_bytes()),
             ]
         }
+        Format::Keras => {
+            let bytes = keras::export(model.spec(), &weights, model.limits()).map_err(|e| e.to_string())?;
+            vec![(KERAS_FILE.into(), bytes)]
+        }
     };
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     for (name, bytes) in files {
@@ -56,9 +63,12 @@ pub fn export(model: &mut Model<CpuBackend>, format: Format, out: &Path, inferen
     Ok(())
 }
 
-/// Reads the model at `path` — a TF.js `model.json`, a PyTorch
-/// `state_dict.safetensors` with Neuroglow's `model.json` beside it, or a
-/// directory holding either — checks that it loads, and writes it as a
+/// The file name `export --format keras` writes.
+pub const KERAS_FILE: &str = "model.keras";
+
+/// Reads the model at `path` — a Keras `.keras` file, a TF.js `model.json`,
+/// a PyTorch `state_dict.safetensors` with Neuroglow's `model.json` beside
+/// it, or a directory holding one of them — checks that it loads, and writes it as a
 /// Neuroglow model into `out`. Returns the notes the import left.
 pub fn import(path: &Path, out: &Path, loss: Option<LossKind>, limits: &Limits) -> Result<Vec<String>, String> {
     let (folder, file) = match path.is_dir() {
@@ -67,16 +77,19 @@ pub fn import(path: &Path, out: &Path, loss: Option<LossKind>, limits: &Limits) 
     };
     let state_dict = if path.is_dir() { folder.join(pytorch::STATE_DICT_FILE) } else { file.clone() };
     let context = |e: neuroglow_core::Error| format!("{}: {e}", path.display());
-    let Imported { files, notes } = if state_dict.extension().is_some_and(|e| e == "safetensors") && state_dict.exists()
-    {
+    let keras_file = if path.is_dir() { folder.join(KERAS_FILE) } else { file.clone() };
+    let Imported { files, notes } = if keras_file.is_file() && keras::is_keras(&read_bytes(&keras_file)?) {
+        keras::import(&read_bytes(&keras_file)?, limits).map_err(context)?
+    } else if state_dict.extension().is_some_and(|e| e == "safetensors") && state_dict.exists() {
         let json = read_text(&folder.join(SPEC_FILE))?;
         pytorch::import(&json, &read_bytes(&state_dict)?, limits).map_err(context)?
     } else {
         let text = read_text(&file)?;
         if !tfjs::is_tfjs(&text) {
             return Err(format!(
-                "{} is not a model Neuroglow can import: it reads TensorFlow.js layers models (model.json with \
-                 `modelTopology`) and PyTorch state_dicts (state_dict.safetensors beside Neuroglow's model.json)",
+                "{} is not a model Neuroglow can import: it reads Keras 3 `.keras` files, TensorFlow.js layers \
+                 models (model.json with `modelTopology`) and PyTorch state_dicts (state_dict.safetensors beside \
+                 Neuroglow's model.json)",
                 file.display()
             ));
         }

@@ -24,8 +24,8 @@ use neuroglow_core::data::csv::{self, CsvOptions};
 use neuroglow_core::data::text::{self, CharVocab};
 use neuroglow_core::data::Dataset;
 use neuroglow_core::data::HfTokenizer;
-use neuroglow_core::interop::pytorch;
 use neuroglow_core::interop::tfjs::{self, Export};
+use neuroglow_core::interop::{keras, pytorch};
 use neuroglow_core::layers::LayerKind;
 use neuroglow_core::rng::Rng;
 use neuroglow_core::{CpuBackend, FitOptions, Limits, LossKind, Model, ModelSpec, Tensor};
@@ -383,6 +383,58 @@ fn exercise_pytorch(json: &Value, state_dict: &[u8], rng: &mut Rng) -> Reached {
     }
 }
 
+/// Named files, as in a zip.
+type Entries = Vec<(String, Vec<u8>)>;
+
+/// The small models as `.keras` files, as their entries: `config.json`
+/// parsed, the HDF5 weights, and the rest.
+fn small_keras_models(small: &[(String, Vec<u8>)]) -> Vec<(Value, Vec<u8>, Entries)> {
+    small
+        .iter()
+        .map(|(json, weights)| {
+            let mut model = Model::from_files(json, weights, CpuBackend::new()).expect("loads");
+            let weights = block(model.weights()).expect("weights");
+            let file = keras::export(model.spec(), &weights, &Limits::default()).expect("exports");
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(file)).expect("a zip");
+            let mut entries: Entries = (0..zip.len())
+                .map(|i| {
+                    let mut entry = zip.by_index(i).expect("an entry");
+                    let mut bytes = Vec::new();
+                    std::io::Read::read_to_end(&mut entry, &mut bytes).expect("readable");
+                    (entry.name().to_string(), bytes)
+                })
+                .collect();
+            let take = |entries: &mut Entries, name: &str| {
+                let at = entries.iter().position(|(n, _)| n == name).expect("written");
+                entries.remove(at).1
+            };
+            let config = serde_json::from_slice(&take(&mut entries, "config.json")).expect("JSON");
+            let h5 = take(&mut entries, "model.weights.h5");
+            (config, h5, entries)
+        })
+        .collect()
+}
+
+/// A `.keras` file with its config or HDF5 weights mutated (or the zip's
+/// own bytes), through `keras::import`, then like any model.
+fn exercise_keras(config: &Value, h5: &[u8], others: &[(String, Vec<u8>)], rng: &mut Rng) -> Reached {
+    let (text, h5, _) = mutate_pair(config, h5, rng);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let entries = [("config.json".to_string(), text.into_bytes()), ("model.weights.h5".to_string(), h5)];
+    for (name, bytes) in entries.iter().chain(others) {
+        zip.start_file(name.as_str(), zip::write::SimpleFileOptions::default()).expect("zip");
+        std::io::Write::write_all(&mut zip, bytes).expect("zip");
+    }
+    let mut file = zip.finish().expect("zip").into_inner();
+    if rng.below(5) == 0 {
+        mutate_bytes(&mut file, rng);
+    }
+    match keras::import(&file, &Limits::default()) {
+        Ok(imported) => exercise_model(&imported.files.json, Some(&imported.files.safetensors), rng),
+        Err(_) => Reached::Refused,
+    }
+}
+
 /// A mutated TF.js model through `tfjs::import`, then (if it was taken)
 /// through loading, prediction and training like any model.
 fn exercise_tfjs(document: &Value, shard: &[u8], rng: &mut Rng) -> Reached {
@@ -424,9 +476,10 @@ struct Counts {
     cases: usize,
     /// By [`Reached`].
     reached: [usize; 6],
-    /// Cases that were TF.js layers models, and PyTorch state_dicts.
+    /// Cases that were TF.js layers models, PyTorch state_dicts, `.keras` files.
     tfjs: usize,
     pytorch: usize,
+    keras: usize,
     panics: Vec<usize>,
     slow: Vec<(usize, Duration)>,
 }
@@ -440,6 +493,7 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
     let parsed_small: Vec<Value> = small.iter().map(|(j, _)| serde_json::from_str(j).unwrap()).collect();
     let small_tfjs = small_tfjs_models(&small);
     let small_pytorch = small_pytorch_models(&small);
+    let small_keras = small_keras_models(&small);
     let parsed_shipped: Vec<Value> = shipped.iter().map(|(j, _)| serde_json::from_str(j).unwrap()).collect();
     std::panic::set_hook(Box::new(|_| {}));
     let mut counts = Counts::default();
@@ -476,6 +530,11 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
                 let (json, state_dict) = &small_pytorch[case % small_pytorch.len()];
                 exercise_pytorch(json, state_dict, &mut rng)
             }
+            // The small models as .keras files, mutated.
+            35..=44 => {
+                let (config, h5, others) = &small_keras[case % small_keras.len()];
+                exercise_keras(config, h5, others, &mut rng)
+            }
             // Small models of every kind, mutated in structure or bytes.
             _ => {
                 let which = case % small.len();
@@ -494,6 +553,7 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
         counts.cases += 1;
         counts.tfjs += (20..30).contains(&(case % 100)) as usize;
         counts.pytorch += (30..35).contains(&(case % 100)) as usize;
+        counts.keras += (35..45).contains(&(case % 100)) as usize;
     }
     let _ = std::panic::take_hook();
     let [refused, loaded, predicted, trained, data_read, data_refused] = counts.reached;
@@ -503,12 +563,13 @@ fn no_mutated_file_panics_allocates_over_the_cap_or_hangs() {
         std::io::stderr(),
         "fuzz (seed {seed}): {} cases in {:.1} s. Models: {refused} refused with an error, {loaded} loaded, \
          {predicted} predicted, {trained} trained a step ({} of the models were TF.js layers models, {} PyTorch \
-         state_dicts). Data: \
+         state_dicts, {} .keras files). Data: \
          {data_read} read, {data_refused} refused. {} panic(s), 0 over-cap allocations, {} slow (> {} s)",
         counts.cases,
         started.elapsed().as_secs_f64(),
         counts.tfjs,
         counts.pytorch,
+        counts.keras,
         counts.panics.len(),
         counts.slow.len(),
         SLOW.as_secs()

@@ -69,7 +69,11 @@ fn the_export_is_a_tfjs_layers_model_with_its_training_config() {
     assert_eq!(layers[1]["config"]["recurrent_activation"], "sigmoid", "TF.js's default gate is hard_sigmoid");
     assert_eq!(doc["trainingConfig"]["loss"], "binary_crossentropy");
     assert_eq!(doc["trainingConfig"]["optimizer_config"]["class_name"], "Adam");
-    assert_eq!(doc["trainingConfig"]["optimizer_config"]["config"]["learningRate"], json!(0.001f32));
+    assert_eq!(
+        doc["trainingConfig"]["optimizer_config"]["config"]["learningRate"],
+        json!(0.001),
+        "as written, not widened"
+    );
     let manifest = &doc["weightsManifest"][0];
     assert_eq!(manifest["weights"][1]["name"], "lstm/kernel");
     let bytes: usize = exported.shards.iter().map(|(_, b)| b.len()).sum();

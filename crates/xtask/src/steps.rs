@@ -83,6 +83,16 @@ pub fn test() -> Result {
         .env("KERAS_BACKEND", "jax")
         .env("JAX_PLATFORMS", "cpu"))?;
 
+    step("oracles: .keras export and import against Keras 3 (JAX, CPU)");
+    run(Command::new(&python)
+        .arg("keras_files.py")
+        .arg(root().join("target/debug/neuroglow"))
+        .arg(root())
+        .arg(root().join("target/oracle-keras"))
+        .current_dir(root().join("tests/oracle"))
+        .env("KERAS_BACKEND", "jax")
+        .env("JAX_PLATFORMS", "cpu"))?;
+
     step("oracles: the PyTorch export's model.py against torch's documented semantics (NumPy)");
     run(Command::new(&python)
         .arg("pytorch_export.py")

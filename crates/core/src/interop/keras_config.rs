@@ -10,9 +10,12 @@
 
 use serde_json::{json, Map, Value};
 
+use super::decimal;
 use crate::backend::{Activation, Regularizer};
 use crate::error::{Error, Result};
 use crate::layers::{LayerConfig, LayerKind};
+use crate::loss::LossKind;
+use crate::optim::{OptimizerConfig, OptimizerKind};
 
 /// The model's input shape (without the batch axis) and its layers.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,25 +24,56 @@ pub struct Sequential {
     pub layers: Vec<LayerConfig>,
 }
 
-/// The layers as Keras `{"class_name", "config"}` objects; the first carries
-/// the input shape as `batch_input_shape` (`[null, …]`).
+/// The layers as Keras 2 and TF.js write them: `{"class_name", "config"}`
+/// objects, the first carrying the input shape as `batch_input_shape`.
 pub fn write_layers(input_shape: &[usize], layers: &[LayerConfig]) -> Vec<Value> {
     layers
         .iter()
         .enumerate()
         .map(|(i, layer)| {
-            let (class_name, mut config) = write_layer(&layer.kind);
-            config.insert("name".into(), json!(layer.name));
-            config.insert("trainable".into(), json!(layer.trainable));
-            config.insert("dtype".into(), json!("float32"));
+            let (class_name, mut config) = named_layer(layer);
             if i == 0 {
-                let batch_shape: Vec<Value> =
-                    std::iter::once(Value::Null).chain(input_shape.iter().map(|&d| json!(d))).collect();
-                config.insert("batch_input_shape".into(), Value::Array(batch_shape));
+                config.insert("batch_input_shape".into(), batch_shape(input_shape));
             }
             json!({"class_name": class_name, "config": config})
         })
         .collect()
+}
+
+/// The layers as Keras 3 writes them: an `InputLayer` first, then each
+/// layer with its module and its `build_config` (the shape it was built
+/// for, one per layer in `layer_inputs`).
+pub fn write_keras3_layers<'a>(
+    input_shape: &[usize],
+    layers: &[LayerConfig],
+    layer_inputs: impl Iterator<Item = &'a [usize]>,
+) -> Vec<Value> {
+    let input = json!({"module": "keras.layers", "class_name": "InputLayer", "registered_name": null,
+        "config": {"batch_shape": batch_shape(input_shape), "dtype": "float32", "sparse": false, "name": "input_layer"}});
+    let layers = layers.iter().zip(layer_inputs).map(|(layer, shape)| {
+        let (class_name, mut config) = named_layer(layer);
+        if let Some(regularizer) = config.get_mut("kernel_regularizer").and_then(Value::as_object_mut) {
+            regularizer.insert("module".into(), json!("keras.regularizers"));
+            regularizer.insert("registered_name".into(), Value::Null);
+        }
+        json!({"module": "keras.layers", "class_name": class_name, "config": config, "registered_name": null,
+               "build_config": {"input_shape": batch_shape(shape)}})
+    });
+    std::iter::once(input).chain(layers).collect()
+}
+
+/// `[null, d1, …]`: a shape with Keras's batch axis in front.
+pub fn batch_shape(shape: &[usize]) -> Value {
+    Value::Array(std::iter::once(Value::Null).chain(shape.iter().map(|&d| json!(d))).collect())
+}
+
+/// The class name and options of a layer, with its name, trainability and dtype.
+fn named_layer(layer: &LayerConfig) -> (&'static str, Map<String, Value>) {
+    let (class_name, mut config) = write_layer(&layer.kind);
+    config.insert("name".into(), json!(layer.name));
+    config.insert("trainable".into(), json!(layer.trainable));
+    config.insert("dtype".into(), json!("float32"));
+    (class_name, config)
 }
 
 fn write_layer(kind: &LayerKind) -> (&'static str, Map<String, Value>) {
@@ -50,7 +84,7 @@ fn write_layer(kind: &LayerKind) -> (&'static str, Map<String, Value>) {
     match kind {
         LayerKind::Dense { units, activation, use_bias, kernel_regularizer } => {
             let regularizer = kernel_regularizer
-                .map(|r| json!({"class_name": "L1L2", "config": {"l1": r.l1, "l2": r.l2}}))
+                .map(|r| json!({"class_name": "L1L2", "config": {"l1": decimal(r.l1), "l2": decimal(r.l2)}}))
                 .unwrap_or(Value::Null);
             let config = json!({"units": units, "activation": activation, "use_bias": use_bias,
                                 "kernel_regularizer": regularizer});
@@ -66,7 +100,7 @@ fn write_layer(kind: &LayerKind) -> (&'static str, Map<String, Value>) {
             object(json!({"units": units, "return_sequences": return_sequences, "activation": "tanh",
                           "recurrent_activation": "sigmoid", "use_bias": true, "unit_forget_bias": true})),
         ),
-        LayerKind::Dropout { rate } => ("Dropout", object(json!({"rate": rate}))),
+        LayerKind::Dropout { rate } => ("Dropout", object(json!({"rate": decimal(*rate)}))),
     }
 }
 
@@ -105,7 +139,7 @@ pub fn read_sequential(topology: &Value) -> Result<Sequential> {
             input_shape = Some(shape);
         }
         if class_name == "InputLayer" {
-            for option in ["name", "dtype", "sparse", "ragged", "input_shape"] {
+            for option in ["name", "dtype", "sparse", "ragged", "input_shape", "optional"] {
                 options.remove(option);
             }
             no_options_left(options).map_err(context)?;
@@ -182,6 +216,8 @@ fn read_layer(class_name: &str, mut options: Map<String, Value>) -> Result<Layer
                 ("recurrent_regularizer", Value::Null),
                 ("bias_regularizer", Value::Null),
                 ("recurrent_constraint", Value::Null),
+                // Keras 3: what a masked step outputs (Neuroglow repeats the last output).
+                ("zero_output_for_mask", json!(false)),
             ] {
                 require(&mut options, option, &inert)?;
             }
@@ -208,9 +244,9 @@ fn read_layer(class_name: &str, mut options: Map<String, Value>) -> Result<Layer
             ))
         }
     };
-    require(&mut options, "activity_regularizer", &Value::Null)?;
-    require(&mut options, "kernel_constraint", &Value::Null)?;
-    require(&mut options, "bias_constraint", &Value::Null)?;
+    for option in ["activity_regularizer", "kernel_constraint", "bias_constraint", "quantization_config", "lora_rank"] {
+        require(&mut options, option, &Value::Null)?;
+    }
     no_options_left(options)?;
     Ok(LayerConfig { name, trainable, kind })
 }
@@ -309,4 +345,99 @@ fn no_options_left(options: Map<String, Value>) -> Result<(), String> {
         None => Ok(()),
         Some(key) => Err(format!("`{key}` is an option Neuroglow does not know; it cannot tell what it would change")),
     }
+}
+
+/// A loss as Keras (`binary_crossentropy`, or a serialized loss object) or
+/// TF.js (`binaryCrossentropy`) writes it.
+pub fn read_loss(loss: &Value) -> Result<LossKind, String> {
+    let name = match loss {
+        Value::String(name) => snake_case(name),
+        Value::Object(object) => {
+            if object.get("config").and_then(|c| c.get("from_logits")).and_then(Value::as_bool) == Some(true) {
+                return Err(format!("the loss {loss} reads logits; Neuroglow's losses read the output activation"));
+            }
+            snake_case(object.get("class_name").and_then(Value::as_str).unwrap_or_default())
+        }
+        _ => String::new(),
+    };
+    serde_json::from_value(json!(name.trim_start_matches('_'))).map_err(|_| {
+        format!(
+            "the loss {loss} is not one Neuroglow has (binary_crossentropy, categorical_crossentropy, \
+             sparse_categorical_crossentropy, mean_squared_error)"
+        )
+    })
+}
+
+/// `BinaryCrossentropy` and `binaryCrossentropy` → `binary_crossentropy`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Optimizer options that must be off: Neuroglow computes plain Adam and SGD.
+const OPTIMIZER_OPTIONS_OFF: &[&str] = &[
+    "weight_decay",
+    "clipnorm",
+    "clipvalue",
+    "use_ema",
+    "loss_scale_factor",
+    "gradient_accumulation_steps",
+    "amsgrad",
+    "nesterov",
+    "useNesterov",
+];
+
+/// An optimizer as Keras (`{"class_name": "Adam", "config": {"learning_rate", …}}`)
+/// or TF.js (camelCase options, `Momentum` for SGD with momentum) writes it.
+pub fn read_optimizer(optimizer: &Value) -> Result<OptimizerConfig, String> {
+    let class_name = optimizer.get("class_name").and_then(Value::as_str).unwrap_or_default();
+    let config = optimizer.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
+    if let Some((option, value)) = OPTIMIZER_OPTIONS_OFF
+        .iter()
+        .filter_map(|o| config.get(*o).map(|v| (o, v)))
+        .find(|(_, v)| !(v.is_null() || **v == json!(false) || v.as_f64() == Some(0.0)))
+    {
+        return Err(format!("the optimizer's `{option}` is {value}, which Neuroglow does not support"));
+    }
+    let number = |keys: [&str; 2], default: f32| -> Result<f32, String> {
+        match keys.iter().find_map(|k| config.get(*k).filter(|v| !v.is_null())) {
+            None => Ok(default),
+            Some(v) => v.as_f64().map(|v| v as f32).ok_or_else(|| {
+                format!("the optimizer's `{}` is {v}; Neuroglow takes a number (no schedules)", keys[1])
+            }),
+        }
+    };
+    let clip = match number(["global_clipnorm", "global_clipnorm"], f32::NAN)? {
+        norm if norm.is_nan() => None,
+        norm => Some(norm),
+    };
+    let OptimizerKind::Adam { beta_1, beta_2, epsilon, .. } = OptimizerConfig::default().kind else {
+        unreachable!("the default optimizer is Adam")
+    };
+    let mut read = match class_name.to_ascii_lowercase().as_str() {
+        "adam" => OptimizerConfig {
+            kind: OptimizerKind::Adam {
+                learning_rate: number(["learningRate", "learning_rate"], 1e-3)?,
+                beta_1: number(["beta1", "beta_1"], beta_1)?,
+                beta_2: number(["beta2", "beta_2"], beta_2)?,
+                epsilon: number(["epsilon", "epsilon"], epsilon)?,
+            },
+            global_clipnorm: None,
+        },
+        "sgd" | "momentum" => OptimizerConfig::sgd(
+            number(["learningRate", "learning_rate"], 0.01)?,
+            number(["momentum", "momentum"], 0.0)?,
+        ),
+        _ => return Err(format!("the optimizer `{class_name}` is not one Neuroglow has (Adam, SGD, Momentum)")),
+    };
+    read.global_clipnorm = clip;
+    Ok(read)
 }

@@ -7,6 +7,8 @@
 //! checks. What a format cannot express is an error that names it, never an
 //! approximation.
 
+#[cfg(feature = "keras")]
+pub mod keras;
 mod keras_config;
 pub mod pytorch;
 pub mod tfjs;
@@ -28,6 +30,14 @@ pub struct Imported {
     pub notes: Vec<String>,
 }
 
+/// An f32 setting as the JSON number it was written as (`0.001`, not the
+/// `0.0010000000474974513` its f64 widening prints), so that other engines
+/// read the value the user chose; it reads back as the same f32.
+fn decimal(value: f32) -> Value {
+    let shortest: f64 = value.to_string().parse().expect("an f32 prints as a number");
+    serde_json::Number::from_f64(shortest).map_or(Value::Null, Value::Number)
+}
+
 /// Everything of `model.json` but the layers and input shape (which the
 /// other format describes itself): preprocessing, text encoder, loss,
 /// optimizer, seed, name and model card.
@@ -40,12 +50,25 @@ fn settings(spec: &ModelSpec) -> Value {
     settings
 }
 
-/// A model from the files a user picked, in any format Neuroglow reads:
-/// Neuroglow's `model.json` with its `.safetensors` (its own weights, or a
-/// PyTorch state_dict), or a TF.js `model.json` with its `.bin` shards.
+/// A model from the files a user picked, in any format Neuroglow reads: a
+/// Keras `.keras` file, Neuroglow's `model.json` with its `.safetensors`
+/// (its own weights, or a PyTorch state_dict), or a TF.js `model.json` with
+/// its `.bin` shards.
 /// Files are told apart by their contents, shards by the name their
 /// manifest gives them (without folders).
 pub fn read_picked_files(files: &[(String, Vec<u8>)], limits: &Limits) -> Result<Imported> {
+    if let Some((name, bytes)) = files.iter().find(|(_, bytes)| bytes.starts_with(b"PK\x03\x04")) {
+        #[cfg(feature = "keras")]
+        {
+            let _ = name;
+            return keras::import(bytes, limits);
+        }
+        #[cfg(not(feature = "keras"))]
+        return Err(Error::InvalidModel(format!(
+            "{name} is a zip (a .keras file?): this build of Neuroglow reads .keras files with the `neuroglow` \
+             command only (`neuroglow import {name} --out DIR`)"
+        )));
+    }
     let json: Vec<(&str, &str)> = files
         .iter()
         .filter(|(_, bytes)| bytes.first() == Some(&b'{'))

@@ -11,13 +11,13 @@
 use serde_json::{json, Map, Value};
 
 use super::keras_config::{self, Sequential};
-use super::Imported;
+use super::{decimal, Imported};
 use crate::error::{Error, Result};
 use crate::io::{encode_weights, ModelFiles};
 use crate::limits::Limits;
 use crate::loss::LossKind;
 use crate::model::ModelSpec;
-use crate::optim::{OptimizerConfig, OptimizerKind};
+use crate::optim::OptimizerKind;
 use crate::tensor::Tensor;
 
 /// TF.js's converter cuts the weights into shards of 4 MiB, which browsers
@@ -84,12 +84,13 @@ fn training_config(spec: &ModelSpec) -> Result<Value> {
     }
     let optimizer = match spec.optimizer.kind {
         OptimizerKind::Sgd { learning_rate, momentum: 0.0 } => {
-            json!({"class_name": "SGD", "config": {"learningRate": learning_rate}})
+            json!({"class_name": "SGD", "config": {"learningRate": decimal(learning_rate)}})
         }
         OptimizerKind::Sgd { learning_rate, momentum } => json!({"class_name": "Momentum",
-            "config": {"learningRate": learning_rate, "momentum": momentum, "useNesterov": false}}),
+            "config": {"learningRate": decimal(learning_rate), "momentum": decimal(momentum), "useNesterov": false}}),
         OptimizerKind::Adam { learning_rate, beta_1, beta_2, epsilon } => json!({"class_name": "Adam",
-            "config": {"learningRate": learning_rate, "beta1": beta_1, "beta2": beta_2, "epsilon": epsilon}}),
+            "config": {"learningRate": decimal(learning_rate), "beta1": decimal(beta_1), "beta2": decimal(beta_2),
+                       "epsilon": decimal(epsilon)}}),
     };
     let metrics: Vec<&str> = if spec.loss.has_accuracy() { vec!["accuracy"] } else { vec![] };
     Ok(json!({"loss": spec.loss, "metrics": metrics, "optimizer_config": optimizer}))
@@ -148,9 +149,11 @@ pub fn import(
     spec.insert("layers".into(), serde_json::to_value(&layers).expect("layers serialize"));
     let training = document.get("trainingConfig").or_else(|| topology.get("training_config"));
     if let Some(training) = training.filter(|t| !t.is_null()) {
-        spec.insert("loss".into(), json!(read_loss(training)?));
+        let loss = training.get("loss").ok_or_else(|| invalid("`trainingConfig` has no `loss`".into()))?;
+        spec.insert("loss".into(), json!(keras_config::read_loss(loss).map_err(invalid)?));
         if let Some(optimizer) = training.get("optimizer_config") {
-            spec.insert("optimizer".into(), serde_json::to_value(read_optimizer(optimizer)?).expect("serializes"));
+            let optimizer = keras_config::read_optimizer(optimizer).map_err(invalid)?;
+            spec.insert("optimizer".into(), serde_json::to_value(optimizer).expect("serializes"));
         }
     }
     if let Some(loss) = loss {
@@ -182,68 +185,6 @@ fn invalid(message: String) -> Error {
 
 fn weights_error(message: String) -> Error {
     Error::InvalidModel(format!("the TF.js weights: {message}"))
-}
-
-fn read_loss(training: &Value) -> Result<LossKind> {
-    let loss = training.get("loss").ok_or_else(|| invalid("`trainingConfig` has no `loss`".into()))?;
-    let name = loss.as_str().map(snake_case).unwrap_or_default();
-    serde_json::from_value(json!(name)).map_err(|_| {
-        invalid(format!(
-            "the loss {loss} is not one Neuroglow has (binary_crossentropy, categorical_crossentropy, \
-             sparse_categorical_crossentropy, mean_squared_error)"
-        ))
-    })
-}
-
-/// TF.js writes losses in camelCase (`binaryCrossentropy`), Keras in snake_case.
-fn snake_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// TF.js's optimizer classes (camelCase options) or Keras's (snake_case).
-fn read_optimizer(optimizer: &Value) -> Result<OptimizerConfig> {
-    let class_name = optimizer.get("class_name").and_then(Value::as_str).unwrap_or_default();
-    let config = optimizer.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
-    let number = |keys: [&str; 2], default: f32| -> Result<f32> {
-        match keys.iter().find_map(|k| config.get(*k).filter(|v| !v.is_null())) {
-            None => Ok(default),
-            Some(v) => {
-                v.as_f64().map(|v| v as f32).ok_or_else(|| invalid(format!("optimizer option {v} is not a number")))
-            }
-        }
-    };
-    let defaults = OptimizerConfig::adam(1e-3);
-    let OptimizerKind::Adam { beta_1, beta_2, epsilon, .. } = defaults.kind else { unreachable!("adam is adam") };
-    match class_name.to_ascii_lowercase().as_str() {
-        "adam" => Ok(OptimizerConfig {
-            kind: OptimizerKind::Adam {
-                learning_rate: number(["learningRate", "learning_rate"], 1e-3)?,
-                beta_1: number(["beta1", "beta_1"], beta_1)?,
-                beta_2: number(["beta2", "beta_2"], beta_2)?,
-                epsilon: number(["epsilon", "epsilon"], epsilon)?,
-            },
-            global_clipnorm: None,
-        }),
-        "sgd" | "momentum" => {
-            if config.get("useNesterov").or(config.get("nesterov")).and_then(Value::as_bool) == Some(true) {
-                return Err(invalid("the optimizer uses Nesterov momentum, which Neuroglow does not have".into()));
-            }
-            Ok(OptimizerConfig::sgd(
-                number(["learningRate", "learning_rate"], 0.01)?,
-                number(["momentum", "momentum"], 0.0)?,
-            ))
-        }
-        _ => Err(invalid(format!("the optimizer `{class_name}` is not one Neuroglow has (Adam, SGD, Momentum)"))),
-    }
 }
 
 /// The model's weights from the shards, renamed `layer/param`, and how many
