@@ -112,12 +112,13 @@ impl ModelSlot {
         self.keep().await
     }
 
-    /// Saves the current model in the browser, so a reload finds it (for
-    /// slots that keep their model; others keep it only while on the page).
+    /// Saves the current model in the browser, with its optimizer's state so
+    /// that fine-tuning after a reload continues exactly (for slots that keep
+    /// their model; others keep it only while on the page).
     pub async fn keep(&self) -> Result<(), String> {
         let Some(key) = self.saved_as else { return Ok(()) };
         let mut model = self.take()?;
-        let files = model.to_files().await;
+        let files = model.to_files_for_training().await;
         self.put_back(model);
         let files = files.map_err(|e| e.to_string())?;
         self.own.set(true);

@@ -239,7 +239,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 ControlFlow::Continue(())
             }))
             .map_err(|e| e.to_string())?;
-            let files = pollster::block_on(model.to_files()).map_err(|e| e.to_string())?;
+            // With the optimizer's state, so that training it again continues exactly.
+            let files = pollster::block_on(model.to_files_for_training()).map_err(|e| e.to_string())?;
             files.write_dir(&out).map_err(|e| e.to_string())?;
             println!("Saved the trained model to {}", out.display());
             Ok(())

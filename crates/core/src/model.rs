@@ -146,8 +146,9 @@ struct Pass<B: Backend> {
 /// Weights, optimizer slots and optimizer step count, on the host.
 #[derive(Debug, Clone)]
 pub struct TrainingState {
-    tensors: Vec<Vec<f32>>,
-    optimizer: Optimizer,
+    /// Per parameter, in model order: its value, then its optimizer slots.
+    pub(crate) tensors: Vec<Vec<f32>>,
+    pub(crate) optimizer: Optimizer,
 }
 
 /// A stack of layers with a loss and an optimizer, living on backend `B`.

@@ -85,9 +85,25 @@ impl OptimizerConfig {
 
     /// State buffers each parameter needs.
     pub fn slots_per_param(&self) -> usize {
+        self.slot_names().len()
+    }
+
+    /// What each state buffer holds, as named in `model.safetensors`
+    /// (`optimizer/<layer>/<param>/<slot>`): SGD's velocity, Adam's first
+    /// and second moments.
+    pub fn slot_names(&self) -> &'static [&'static str] {
         match self.kind {
-            OptimizerKind::Sgd { momentum, .. } => (momentum != 0.0) as usize,
-            OptimizerKind::Adam { .. } => 2,
+            OptimizerKind::Sgd { momentum, .. } if momentum != 0.0 => &["momentum"],
+            OptimizerKind::Sgd { .. } => &[],
+            OptimizerKind::Adam { .. } => &["m", "v"],
+        }
+    }
+
+    /// `sgd` or `adam`, as in `model.json`.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            OptimizerKind::Sgd { .. } => "sgd",
+            OptimizerKind::Adam { .. } => "adam",
         }
     }
 }
@@ -105,6 +121,17 @@ pub struct Optimizer {
 impl Optimizer {
     pub fn new(config: OptimizerConfig) -> Self {
         Self { config, iterations: 0, beta_powers: (1.0, 1.0) }
+    }
+
+    /// An optimizer that has taken `iterations` steps, with Adam's β₁ᵗ and
+    /// β₂ᵗ as it kept them.
+    pub fn resumed(config: OptimizerConfig, iterations: u64, beta_powers: (f64, f64)) -> Self {
+        Self { config, iterations, beta_powers }
+    }
+
+    /// β₁ᵗ and β₂ᵗ so far (1 for SGD).
+    pub fn beta_powers(&self) -> (f64, f64) {
+        self.beta_powers
     }
 
     /// Gives each parameter zeroed state buffers.

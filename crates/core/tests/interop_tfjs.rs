@@ -334,3 +334,15 @@ fn picked_files_are_told_apart_by_their_contents() {
         assert!(error.contains("pick a model's files together"), "{error}");
     }
 }
+
+#[test]
+fn two_manifest_weights_for_one_parameter_are_refused() {
+    // Found by the fuzz test: both names end in the Dense layer's `bias`.
+    let written = tfjs_written_model();
+    let twice = with_document(&written, |doc| {
+        doc["weightsManifest"][0]["weights"][4] =
+            json!({"name": "dense_Dense1/extra/bias", "shape": [3], "dtype": "float32"});
+    });
+    let error = import_error(&twice);
+    assert!(error.contains("a second weight for `dense_Dense1/bias`"), "{error}");
+}

@@ -125,3 +125,50 @@ fn models_that_cannot_be_built_are_explained() {
         {"name": "a", "type": "dense", "units": 1}, {"name": "a", "type": "dense", "units": 1}]}"#)
     .contains("two layers are named `a`"));
 }
+
+/// Training without shuffling: the batches of a resumed run are then the
+/// ones the uninterrupted run sees (each epoch's shuffle follows the last).
+fn fit(model: &mut Model<CpuBackend>, data: &neuroglow_core::data::Dataset, epochs: usize) {
+    let options = neuroglow_core::FitOptions { epochs, batch_size: 8, shuffle: false, ..Default::default() };
+    block(model.fit(data, None, &options, &mut |_| std::ops::ControlFlow::Continue(()))).unwrap();
+}
+
+#[test]
+fn training_saved_with_its_optimizer_state_resumes_exactly() {
+    let data = needle_sequences(40, 6, 12, 2, 5);
+    for optimizer in
+        [r#"{"type": "adam", "learning_rate": 0.05}"#, r#"{"type": "sgd", "learning_rate": 0.3, "momentum": 0.9}"#]
+    {
+        let spec = SENTIMENT.replace(r#""seed": 4,"#, &format!(r#""seed": 4, "optimizer": {optimizer},"#));
+        let mut straight = model(&spec);
+        fit(&mut straight, &data, 2);
+        let mut first = model(&spec);
+        fit(&mut first, &data, 1);
+        let saved = block(first.to_files_for_training()).unwrap();
+        let mut resumed = load(&saved.json, &saved.safetensors).unwrap();
+        assert_eq!(resumed.iterations(), first.iterations(), "{optimizer}");
+        fit(&mut resumed, &data, 1);
+        assert_eq!(block(resumed.weights()).unwrap(), block(straight.weights()).unwrap(), "{optimizer}: bit for bit");
+        // Without the state, the second epoch starts the optimizer afresh and ends elsewhere.
+        let plain = block(first.to_files()).unwrap();
+        let mut restarted = load(&plain.json, &plain.safetensors).unwrap();
+        fit(&mut restarted, &data, 1);
+        assert_ne!(block(restarted.weights()).unwrap(), block(straight.weights()).unwrap());
+    }
+}
+
+#[test]
+fn optimizer_state_of_another_optimizer_is_refused_with_what_to_do() {
+    let data = needle_sequences(16, 6, 12, 2, 5);
+    let mut adam = model(SENTIMENT);
+    fit(&mut adam, &data, 1);
+    let saved = block(adam.to_files_for_training()).unwrap();
+    let sgd = saved.json.replace(r#""type": "adam""#, r#""type": "sgd""#);
+    let sgd = sgd
+        .replace(r#""beta_1": 0.9,"#, "")
+        .replace(r#""beta_2": 0.999,"#, "")
+        .replace(r#""epsilon": 1e-7"#, r#""momentum": 0.0"#);
+    let error = load(&sgd, &saved.safetensors).err().unwrap().to_string();
+    assert!(error.contains(r#"state of a "adam" optimizer"#) && error.contains("back to"), "{error}");
+    assert!(saved.safetensors.len() > 2 * files().safetensors.len(), "Adam's two moments travel with the weights");
+}

@@ -241,6 +241,12 @@ fn read_weights(
             }
             let name =
                 our_name(&entry.name, layers).ok_or_else(|| Error::UnexpectedTensor { name: entry.name.clone() })?;
+            if weights.iter().any(|(known, _)| *known == name) {
+                return Err(weights_error(format!(
+                    "the manifest lists `{}`, a second weight for `{name}`: the manifest belongs to another model",
+                    entry.name
+                )));
+            }
             let values: Vec<f32> =
                 bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
             weights.push((name, Tensor::new(entry.shape, values)?));

@@ -8,7 +8,8 @@ use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use crate::model::{Model, ModelSpec};
+use crate::model::{Model, ModelSpec, TrainingState};
+use crate::optim::{Optimizer, OptimizerConfig};
 use crate::tensor::Tensor;
 
 /// A model as the two files it is stored in.
@@ -29,6 +30,15 @@ pub fn encode_weights(weights: &[(String, Tensor)]) -> Result<Vec<u8>> {
 /// Serializes named f32 tensors in the safetensors format, its `format`
 /// metadata saying whose layout they are in (PyTorch's files say `pt`).
 pub fn encode_tensors(weights: &[(String, Tensor)], format: &str) -> Result<Vec<u8>> {
+    encode_with_metadata(weights, HashMap::from([("format".to_string(), format.to_string())]))
+}
+
+fn encode_with_metadata(weights: &[(String, Tensor)], metadata: HashMap<String, String>) -> Result<Vec<u8>> {
+    // safetensors panics on a repeated name; an import could hand one over.
+    let mut names = std::collections::HashSet::with_capacity(weights.len());
+    if let Some((name, _)) = weights.iter().find(|(name, _)| !names.insert(name.as_str())) {
+        return Err(Error::InvalidModel(format!("two weights are named `{name}`; each weight needs its own name")));
+    }
     let bytes: Vec<Vec<u8>> =
         weights.iter().map(|(_, t)| t.data.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
     let views = weights
@@ -41,7 +51,6 @@ pub fn encode_tensors(weights: &[(String, Tensor)], format: &str) -> Result<Vec<
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    let metadata = [("format".to_string(), format.to_string())].into_iter().collect();
     safetensors::serialize(views, Some(metadata)).map_err(|e| Error::WeightsFile(e.to_string()))
 }
 
@@ -121,19 +130,110 @@ impl<B: Backend + 'static> Model<B> {
 
     /// Builds a model from its two files: `model.json` is read strictly and
     /// planned, the weights file is checked against the plan, and only then
-    /// is anything allocated. No initializer runs.
+    /// is anything allocated. No initializer runs. When the weights file
+    /// holds the optimizer's state too, training continues from it.
     pub fn from_files_with_limits(json: &str, safetensors: &[u8], backend: B, limits: &Limits) -> Result<Self> {
         let mut spec = ModelSpec::from_json_with_limits(json, limits)?;
         spec.assign_layer_names()?;
         let plan = spec.plan(limits)?;
-        let weights = decode_expected_weights(safetensors, plan.weight_shapes(&spec.layers), limits)?;
-        Ok(Model::build(spec, plan, *limits, backend, Some(weights)))
+        Limits::check(
+            "model.safetensors (bytes)",
+            safetensors.len() as u64,
+            limits.max_weights_bytes,
+            "max_weights_bytes",
+        )?;
+        let saved = saved_optimizer(safetensors, &spec.optimizer)?;
+        let slots = if saved.is_some() { spec.optimizer.slot_names() } else { &[] };
+        let shapes: Vec<(String, &[usize])> = plan.weight_shapes(&spec.layers).collect();
+        let expected = shapes.iter().flat_map(|(name, shape)| {
+            std::iter::once((name.clone(), *shape)).chain(slots.iter().map(move |slot| (slot_name(name, slot), *shape)))
+        });
+        let mut tensors = decode_expected_weights(safetensors, expected, limits)?;
+        let state: Vec<Vec<f32>> = match saved {
+            None => vec![],
+            Some(_) => shapes
+                .iter()
+                .flat_map(|(name, _)| {
+                    std::iter::once(name.clone()).chain(slots.iter().map(|slot| slot_name(name, slot)))
+                })
+                .map(|name| tensors[&name].data.clone())
+                .collect(),
+        };
+        tensors.retain(|name, _| !name.starts_with(OPTIMIZER_PREFIX));
+        let mut model = Model::build(spec, plan, *limits, backend, Some(tensors));
+        if let Some((iterations, beta_powers)) = saved {
+            let optimizer = Optimizer::resumed(model.spec().optimizer.clone(), iterations, beta_powers);
+            model.load_training_state(&TrainingState { tensors: state, optimizer })?;
+        }
+        Ok(model)
     }
 
-    /// The model's current state as its two files.
+    /// The model's weights as its two files (what a model ships with).
     pub async fn to_files(&mut self) -> Result<ModelFiles> {
         let weights = self.weights().await?;
         Ok(ModelFiles { json: self.spec().to_json(), safetensors: encode_weights(&weights)? })
+    }
+
+    /// The model's two files with the optimizer's state (its moments and step
+    /// count) beside the weights, so that training resumes exactly where it
+    /// stopped: two runs of one epoch end where one run of two does.
+    pub async fn to_files_for_training(&mut self) -> Result<ModelFiles> {
+        if self.iterations() == 0 {
+            return self.to_files().await;
+        }
+        let state = self.training_state().await?;
+        let slots = self.spec().optimizer.slot_names();
+        let mut tensors = Vec::with_capacity(state.tensors.len());
+        for ((name, shape), saved) in self.weight_shapes().into_iter().zip(state.tensors.chunks(1 + slots.len())) {
+            tensors.push((name.clone(), Tensor::new(shape.clone(), saved[0].clone())?));
+            for (slot, values) in slots.iter().zip(&saved[1..]) {
+                tensors.push((slot_name(&name, slot), Tensor::new(shape.clone(), values.clone())?));
+            }
+        }
+        let (p1, p2) = state.optimizer.beta_powers();
+        let metadata = HashMap::from([
+            ("format".to_string(), "neuroglow".to_string()),
+            (OPTIMIZER_TYPE.to_string(), state.optimizer.config.type_name().to_string()),
+            (OPTIMIZER_ITERATIONS.to_string(), state.optimizer.iterations.to_string()),
+            (OPTIMIZER_BETA_POWERS.to_string(), format!("{p1:e} {p2:e}")),
+        ]);
+        Ok(ModelFiles { json: self.spec().to_json(), safetensors: encode_with_metadata(&tensors, metadata)? })
+    }
+}
+
+/// Names of the optimizer's state in `model.safetensors`: tensors
+/// `optimizer/<layer>/<param>/<slot>`, and in the file's metadata the
+/// optimizer's type, step count and Adam's β₁ᵗ β₂ᵗ.
+const OPTIMIZER_PREFIX: &str = "optimizer/";
+const OPTIMIZER_TYPE: &str = "optimizer.type";
+const OPTIMIZER_ITERATIONS: &str = "optimizer.iterations";
+const OPTIMIZER_BETA_POWERS: &str = "optimizer.beta_powers";
+
+fn slot_name(weight: &str, slot: &str) -> String {
+    format!("{OPTIMIZER_PREFIX}{weight}/{slot}")
+}
+
+/// The step count and β powers of the optimizer state `safetensors` holds,
+/// if it holds one, checked against the optimizer `model.json` trains with.
+fn saved_optimizer(safetensors: &[u8], optimizer: &OptimizerConfig) -> Result<Option<(u64, (f64, f64))>> {
+    let metadata = SafeTensors::read_metadata(safetensors).map_err(|e| Error::WeightsFile(e.to_string()))?.1;
+    let Some(metadata) = metadata.metadata() else { return Ok(None) };
+    let Some(iterations) = metadata.get(OPTIMIZER_ITERATIONS) else { return Ok(None) };
+    let bad = |what: &str, value: &str| Error::WeightsFile(format!("its metadata `{what}` is {value:?}, not {what}"));
+    let saved_type = metadata.get(OPTIMIZER_TYPE).map(String::as_str).unwrap_or_default();
+    if saved_type != optimizer.type_name() {
+        return Err(Error::InvalidModel(format!(
+            "model.safetensors holds the state of a {saved_type:?} optimizer, but model.json trains with {:?}; \
+             set the optimizer's type back to {saved_type:?} to continue that training",
+            optimizer.type_name()
+        )));
+    }
+    let iterations: u64 = iterations.parse().map_err(|_| bad(OPTIMIZER_ITERATIONS, iterations))?;
+    let powers = metadata.get(OPTIMIZER_BETA_POWERS).map(String::as_str).unwrap_or_default();
+    let parsed: Vec<f64> = powers.split(' ').filter_map(|p| p.parse().ok()).collect();
+    match parsed[..] {
+        [p1, p2] if [p1, p2].iter().all(|p| p.is_finite() && *p > 0.0 && *p <= 1.0) => Ok(Some((iterations, (p1, p2)))),
+        _ => Err(bad(OPTIMIZER_BETA_POWERS, powers)),
     }
 }
 
