@@ -51,7 +51,10 @@ pub fn export(model: &mut Model<CpuBackend>, format: Format, out: &Path, inferen
             ]
         }
         Format::Keras => {
-            let bytes = keras::export(model.spec(), &weights, model.limits()).map_err(|e| e.to_string())?;
+            // With the optimizer's state, when the model has trained: Keras's fit then continues exactly.
+            let state = pollster::block_on(model.optimizer_state()).map_err(|e| e.to_string())?;
+            let bytes =
+                keras::export(model.spec(), &weights, state.as_ref(), model.limits()).map_err(|e| e.to_string())?;
             vec![(KERAS_FILE.into(), bytes)]
         }
     };

@@ -394,7 +394,7 @@ fn small_keras_models(small: &[(String, Vec<u8>)]) -> Vec<(Value, Vec<u8>, Entri
         .map(|(json, weights)| {
             let mut model = Model::from_files(json, weights, CpuBackend::new()).expect("loads");
             let weights = block(model.weights()).expect("weights");
-            let file = keras::export(model.spec(), &weights, &Limits::default()).expect("exports");
+            let file = keras::export(model.spec(), &weights, None, &Limits::default()).expect("exports");
             let mut zip = zip::ZipArchive::new(std::io::Cursor::new(file)).expect("a zip");
             let mut entries: Entries = (0..zip.len())
                 .map(|i| {

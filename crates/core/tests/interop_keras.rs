@@ -20,7 +20,7 @@ fn load(json: &str, weights: &[u8]) -> Model<CpuBackend> {
 
 fn export(model: &mut Model<CpuBackend>) -> Vec<u8> {
     let weights = block(model.weights()).unwrap();
-    keras::export(model.spec(), &weights, &Limits::default()).unwrap()
+    keras::export(model.spec(), &weights, None, &Limits::default()).unwrap()
 }
 
 /// The zip's entries, by name.
@@ -129,4 +129,31 @@ fn a_keras_file_picked_in_the_page_imports() {
     let mut digits = load(DIGITS.0, DIGITS.1);
     let picked = [("digits.keras".to_string(), export(&mut digits))];
     assert_eq!(read_picked_files(&picked, &Limits::default()).unwrap().files.safetensors, DIGITS.1);
+}
+
+#[test]
+fn the_optimizer_state_goes_out_and_comes_back() {
+    let data = common::needle_sequences(24, 6, 12, 2, 5);
+    let json = r#"{"input_shape": [6], "seed": 2, "loss": "binary_crossentropy",
+        "optimizer": {"type": "adam", "learning_rate": 0.02},
+        "layers": [{"type": "embedding", "input_dim": 12, "output_dim": 3, "mask_zero": true},
+                   {"type": "lstm", "units": 4}, {"name": "head", "type": "dense", "units": 1, "activation": "sigmoid"}]}"#;
+    let mut model = common::model(json);
+    model.set_trainable("embedding", false).unwrap();
+    let options = neuroglow_core::FitOptions { epochs: 2, batch_size: 8, ..Default::default() };
+    block(model.fit(&data, None, &options, &mut |_| std::ops::ControlFlow::Continue(()))).unwrap();
+    let state = block(model.optimizer_state()).unwrap().expect("the model has trained");
+    let weights = block(model.weights()).unwrap();
+    let file = keras::export(model.spec(), &weights, Some(&state), &Limits::default()).unwrap();
+    let h5 = hdf5_pure::File::from_bytes(entries(&file)[2].1.clone()).unwrap();
+    // The step count, the learning rate, then m and v of the LSTM's three and the head's two weights:
+    // the frozen embedding's moments are not Keras's.
+    assert_eq!(h5.group("optimizer/vars").unwrap().datasets().unwrap().len(), 2 + 2 * 5);
+    assert_eq!(h5.dataset("optimizer/vars/0").unwrap().read_i32().unwrap(), [model.iterations() as i32]);
+    let back = keras::import(&file, &Limits::default()).unwrap();
+    let mut resumed = load(&back.files.json, &back.files.safetensors);
+    assert_eq!(resumed.iterations(), model.iterations());
+    let again = block(resumed.optimizer_state()).unwrap().unwrap();
+    assert_eq!(again.slots, state.slots, "every moment, the frozen ones zero as they were");
+    assert_eq!(again.beta_powers, state.beta_powers);
 }

@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 use super::keras_config::{self, Sequential};
 use super::{decimal, Imported};
 use crate::error::{Error, Result};
-use crate::io::{encode_weights, ModelFiles};
+use crate::io::{encode_weights, encode_with_optimizer, slot_name, ModelFiles, OptimizerState};
 use crate::layers::{LayerConfig, LayerKind};
 use crate::limits::Limits;
 use crate::model::ModelSpec;
@@ -35,8 +35,14 @@ pub const KERAS_VERSION: &str = "3.15.1";
 
 /// Writes `spec` with `weights` (in model order, `layer/param`) as a
 /// `.keras` file that `keras.saving.load_model` opens, compiled with the
-/// model's loss and optimizer.
-pub fn export(spec: &ModelSpec, weights: &[(String, Tensor)], limits: &Limits) -> Result<Vec<u8>> {
+/// model's loss and optimizer, and with the optimizer's state when given
+/// (so that `model.fit` continues exactly).
+pub fn export(
+    spec: &ModelSpec,
+    weights: &[(String, Tensor)],
+    optimizer: Option<&OptimizerState>,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
     let plan = spec.plan(limits)?;
     let layer_inputs = plan.boundary_shapes();
     let config = json!({
@@ -58,7 +64,7 @@ pub fn export(spec: &ModelSpec, weights: &[(String, Tensor)], limits: &Limits) -
     let entries = [
         (METADATA, metadata.to_string().into_bytes()),
         (CONFIG, config.to_string().into_bytes()),
-        (WEIGHTS, weights_h5(spec, weights)?),
+        (WEIGHTS, weights_h5(spec, weights, optimizer)?),
         (SETTINGS, super::settings(spec).to_string().into_bytes()),
     ];
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -134,7 +140,7 @@ fn params(kind: &LayerKind) -> &'static [&'static str] {
     }
 }
 
-fn weights_h5(spec: &ModelSpec, weights: &[(String, Tensor)]) -> Result<Vec<u8>> {
+fn weights_h5(spec: &ModelSpec, weights: &[(String, Tensor)], optimizer: Option<&OptimizerState>) -> Result<Vec<u8>> {
     let by_name: HashMap<&str, &Tensor> = weights.iter().map(|(n, t)| (n.as_str(), t)).collect();
     let mut file = FileBuilder::new();
     let mut layers = file.create_group("layers");
@@ -166,6 +172,10 @@ fn weights_h5(spec: &ModelSpec, weights: &[(String, Tensor)]) -> Result<Vec<u8>>
         layers.add_group(group.finish());
     }
     file.add_group(layers.finish());
+    if let Some(state) = optimizer {
+        let group = optimizer_h5(&mut file, spec, state)?;
+        file.add_group(group);
+    }
     let mut root_vars = file.create_group("vars");
     root_vars.set_attr(
         "name",
@@ -173,6 +183,29 @@ fn weights_h5(spec: &ModelSpec, weights: &[(String, Tensor)]) -> Result<Vec<u8>>
     );
     file.add_group(root_vars.finish());
     file.finish().map_err(|e| Error::InvalidModel(format!("cannot write the Keras weights file: {e}")))
+}
+
+/// Keras's optimizer variables: the step count, the learning rate, then each
+/// trainable weight's slots in model order (Adam's momentum and velocity,
+/// SGD's momentum), which are Neuroglow's slots exactly.
+fn optimizer_h5(file: &mut FileBuilder, spec: &ModelSpec, state: &OptimizerState) -> Result<hdf5_pure::FinishedGroup> {
+    let mut group = file.create_group("optimizer");
+    let mut vars = group.create_group("vars");
+    vars.set_attr("name", AttrValue::String(spec.optimizer.type_name().into()));
+    let iterations = i32::try_from(state.iterations).map_err(|_| {
+        Error::InvalidModel(format!("{} optimizer steps do not fit Keras's int32 count", state.iterations))
+    })?;
+    vars.create_dataset("0").with_i32_data(&[iterations]).with_shape(&[]);
+    vars.create_dataset("1").with_f32_data(&[spec.optimizer.learning_rate()]).with_shape(&[]);
+    let frozen: Vec<String> =
+        spec.layers.iter().filter(|l| !l.trainable).map(|l| format!("optimizer/{}/", l.name)).collect();
+    let trainable = state.slots.iter().filter(|(name, _)| !frozen.iter().any(|f| name.starts_with(f.as_str())));
+    for (i, (_, tensor)) in trainable.enumerate() {
+        let shape: Vec<u64> = tensor.shape.iter().map(|&d| d as u64).collect();
+        vars.create_dataset(&(i + 2).to_string()).with_f32_data(&tensor.data).with_shape(&shape);
+    }
+    group.add_group(vars.finish());
+    Ok(group.finish())
 }
 
 /// Whether `bytes` look like a `.keras` file (a zip).
@@ -236,15 +269,100 @@ pub fn import(bytes: &[u8], limits: &Limits) -> Result<Imported> {
             weights.push((name, Tensor::new(shape, dataset.read_f32().map_err(h5_error)?)?));
         }
     }
-    let optimizer_state = h5.group("optimizer/vars").and_then(|g| g.datasets()).map_or(0, |d| d.len());
-    let notes = match optimizer_state {
-        0 => vec![],
-        n => vec![format!(
-            "left out the {n} optimizer variables Keras saved (its step count and moments): training here starts \
-             the optimizer afresh"
-        )],
+    let (state, notes) = match read_optimizer_h5(&h5, &spec, &weights)? {
+        Saved::State(state) => (Some(state), vec![]),
+        Saved::Nothing => (None, vec![]),
+        Saved::Other(n) => (
+            None,
+            vec![format!(
+                "left out the {n} optimizer variables Keras saved, which are not those of the model's {} optimizer: \
+             training here starts the optimizer afresh",
+                spec.optimizer.type_name()
+            )],
+        ),
     };
-    Ok(Imported { files: ModelFiles { json: spec.to_json(), safetensors: encode_weights(&weights)? }, notes })
+    let safetensors = match &state {
+        Some(state) => encode_with_optimizer(&weights, state, &spec.optimizer)?,
+        None => encode_weights(&weights)?,
+    };
+    Ok(Imported { files: ModelFiles { json: spec.to_json(), safetensors }, notes })
+}
+
+/// What a `.keras` file holds of its optimizer.
+enum Saved {
+    Nothing,
+    State(OptimizerState),
+    /// Variables of another optimizer (or another model): how many.
+    Other(usize),
+}
+
+/// The optimizer's state from `optimizer/vars`, when its variables are
+/// exactly what the model's optimizer keeps (a frozen layer's slots, which
+/// Keras does not keep, start at zero).
+fn read_optimizer_h5(h5: &H5File, spec: &ModelSpec, weights: &[(String, Tensor)]) -> Result<Saved> {
+    let Ok(vars) = h5.group("optimizer/vars") else { return Ok(Saved::Nothing) };
+    let count = vars.datasets().map_err(h5_error)?.len();
+    let slot_names = spec.optimizer.slot_names();
+    let trainable: Vec<bool> = weights
+        .iter()
+        .map(|(name, _)| spec.layers.iter().any(|l| l.trainable && name.starts_with(&format!("{}/", l.name))))
+        .collect();
+    if count <= 2 {
+        return Ok(Saved::Nothing);
+    }
+    if count != 2 + slot_names.len() * trainable.iter().filter(|t| **t).count() {
+        return Ok(Saved::Other(count));
+    }
+    let read_i64 = |path: &str| -> Result<i64> {
+        let dataset = h5.dataset(path).map_err(h5_error)?;
+        dataset
+            .read_i64()
+            .or_else(|_| dataset.read_i32().map(|v| v.into_iter().map(i64::from).collect()))
+            .map_err(h5_error)?
+            .first()
+            .copied()
+            .ok_or_else(|| invalid(format!("{WEIGHTS}'s optimizer step count is empty")))
+    };
+    let steps = read_i64("optimizer/vars/0")?;
+    let iterations = i32::try_from(steps)
+        .ok()
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| invalid(format!("{WEIGHTS}'s optimizer step count is {steps}, not a count of steps")))?;
+    let mut next = 2;
+    let mut slots = Vec::with_capacity(weights.len() * slot_names.len());
+    for ((name, weight), trainable) in weights.iter().zip(&trainable) {
+        for slot in slot_names {
+            let values = match trainable {
+                false => vec![0.0; weight.data.len()],
+                true => {
+                    let path = format!("optimizer/vars/{next}");
+                    next += 1;
+                    let dataset = h5.dataset(&path).map_err(h5_error)?;
+                    let shape: Vec<usize> =
+                        dataset.shape().map_err(h5_error)?.into_iter().map(|d| d as usize).collect();
+                    if shape != weight.shape {
+                        return Ok(Saved::Other(count));
+                    }
+                    dataset.read_f32().map_err(h5_error)?
+                }
+            };
+            slots.push((slot_name(name, slot), Tensor::new(weight.shape.clone(), values)?));
+        }
+    }
+    let beta_powers = beta_powers(&spec.optimizer, iterations);
+    Ok(Saved::State(OptimizerState { iterations: iterations as u64, beta_powers, slots }))
+}
+
+/// β₁ᵗ and β₂ᵗ after `iterations` (Keras's int32) steps, multiplied up as
+/// Neuroglow's optimizer keeps them (to the last bit) for the first million
+/// steps; beyond, as powers.
+fn beta_powers(optimizer: &crate::optim::OptimizerConfig, iterations: i32) -> (f64, f64) {
+    let OptimizerKind::Adam { beta_1, beta_2, .. } = optimizer.kind else { return (1.0, 1.0) };
+    let (b1, b2) = (beta_1 as f64, beta_2 as f64);
+    match iterations {
+        0..=1_000_000 => (0..iterations).fold((1.0, 1.0), |(p1, p2), _| (p1 * b1, p2 * b2)),
+        _ => (b1.powi(iterations), b2.powi(iterations)),
+    }
 }
 
 /// One zip entry, at most `limit` bytes once read.

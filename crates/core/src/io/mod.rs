@@ -178,27 +178,68 @@ impl<B: Backend + 'static> Model<B> {
     /// count) beside the weights, so that training resumes exactly where it
     /// stopped: two runs of one epoch end where one run of two does.
     pub async fn to_files_for_training(&mut self) -> Result<ModelFiles> {
+        let weights = self.weights().await?;
+        let safetensors = match self.optimizer_state().await? {
+            None => encode_weights(&weights)?,
+            Some(state) => encode_with_optimizer(&weights, &state, &self.spec().optimizer)?,
+        };
+        Ok(ModelFiles { json: self.spec().to_json(), safetensors })
+    }
+
+    /// The optimizer's state, once it has taken a step: every weight's
+    /// slots, named `optimizer/<layer>/<param>/<slot>`, in model order.
+    pub async fn optimizer_state(&mut self) -> Result<Option<OptimizerState>> {
         if self.iterations() == 0 {
-            return self.to_files().await;
+            return Ok(None);
         }
         let state = self.training_state().await?;
-        let slots = self.spec().optimizer.slot_names();
-        let mut tensors = Vec::with_capacity(state.tensors.len());
-        for ((name, shape), saved) in self.weight_shapes().into_iter().zip(state.tensors.chunks(1 + slots.len())) {
-            tensors.push((name.clone(), Tensor::new(shape.clone(), saved[0].clone())?));
-            for (slot, values) in slots.iter().zip(&saved[1..]) {
-                tensors.push((slot_name(&name, slot), Tensor::new(shape.clone(), values.clone())?));
+        let slot_names = self.spec().optimizer.slot_names();
+        let mut slots = Vec::with_capacity(state.tensors.len());
+        for ((name, shape), saved) in self.weight_shapes().into_iter().zip(state.tensors.chunks(1 + slot_names.len())) {
+            for (slot, values) in slot_names.iter().zip(&saved[1..]) {
+                slots.push((slot_name(&name, slot), Tensor::new(shape.clone(), values.clone())?));
             }
         }
-        let (p1, p2) = state.optimizer.beta_powers();
-        let metadata = HashMap::from([
-            ("format".to_string(), "neuroglow".to_string()),
-            (OPTIMIZER_TYPE.to_string(), state.optimizer.config.type_name().to_string()),
-            (OPTIMIZER_ITERATIONS.to_string(), state.optimizer.iterations.to_string()),
-            (OPTIMIZER_BETA_POWERS.to_string(), format!("{p1:e} {p2:e}")),
-        ]);
-        Ok(ModelFiles { json: self.spec().to_json(), safetensors: encode_with_metadata(&tensors, metadata)? })
+        let optimizer = &state.optimizer;
+        Ok(Some(OptimizerState { iterations: optimizer.iterations, beta_powers: optimizer.beta_powers(), slots }))
     }
+}
+
+/// An optimizer's state on the host: how many steps it took, Adam's β₁ᵗ and
+/// β₂ᵗ, and each weight's slots (`optimizer/<layer>/<param>/<slot>`, in
+/// model order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptimizerState {
+    pub iterations: u64,
+    pub beta_powers: (f64, f64),
+    pub slots: Vec<(String, Tensor)>,
+}
+
+/// `model.safetensors` with the weights and an optimizer's state.
+pub fn encode_with_optimizer(
+    weights: &[(String, Tensor)],
+    state: &OptimizerState,
+    optimizer: &OptimizerConfig,
+) -> Result<Vec<u8>> {
+    let slots_per_weight = optimizer.slot_names().len();
+    let mut tensors = Vec::with_capacity(weights.len() * (1 + slots_per_weight));
+    for (i, weight) in weights.iter().enumerate() {
+        tensors.push(weight.clone());
+        tensors.extend(state.slots[i * slots_per_weight..(i + 1) * slots_per_weight].iter().cloned());
+    }
+    let (p1, p2) = state.beta_powers;
+    let metadata = HashMap::from([
+        ("format".to_string(), "neuroglow".to_string()),
+        (OPTIMIZER_TYPE.to_string(), optimizer.type_name().to_string()),
+        (OPTIMIZER_ITERATIONS.to_string(), state.iterations.to_string()),
+        (OPTIMIZER_BETA_POWERS.to_string(), format!("{p1:e} {p2:e}")),
+    ]);
+    encode_with_metadata(&tensors, metadata)
+}
+
+/// The name of a weight's optimizer slot in `model.safetensors`.
+pub fn slot_name(weight: &str, slot: &str) -> String {
+    format!("{OPTIMIZER_PREFIX}{weight}/{slot}")
 }
 
 /// Names of the optimizer's state in `model.safetensors`: tensors
@@ -208,10 +249,6 @@ const OPTIMIZER_PREFIX: &str = "optimizer/";
 const OPTIMIZER_TYPE: &str = "optimizer.type";
 const OPTIMIZER_ITERATIONS: &str = "optimizer.iterations";
 const OPTIMIZER_BETA_POWERS: &str = "optimizer.beta_powers";
-
-fn slot_name(weight: &str, slot: &str) -> String {
-    format!("{OPTIMIZER_PREFIX}{weight}/{slot}")
-}
 
 /// The step count and β powers of the optimizer state `safetensors` holds,
 /// if it holds one, checked against the optimizer `model.json` trains with.
@@ -232,7 +269,7 @@ fn saved_optimizer(safetensors: &[u8], optimizer: &OptimizerConfig) -> Result<Op
     let powers = metadata.get(OPTIMIZER_BETA_POWERS).map(String::as_str).unwrap_or_default();
     let parsed: Vec<f64> = powers.split(' ').filter_map(|p| p.parse().ok()).collect();
     match parsed[..] {
-        [p1, p2] if [p1, p2].iter().all(|p| p.is_finite() && *p > 0.0 && *p <= 1.0) => Ok(Some((iterations, (p1, p2)))),
+        [p1, p2] if [p1, p2].iter().all(|p| (0.0..=1.0).contains(p)) => Ok(Some((iterations, (p1, p2)))),
         _ => Err(bad(OPTIMIZER_BETA_POWERS, powers)),
     }
 }
