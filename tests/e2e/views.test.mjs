@@ -39,6 +39,9 @@ async function openClassifierFineTuning(context, epochs, lines = LABELLED) {
   const { page } = opened;
   await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
   await page.click('.sentiment summary');
+  // Settings read as typed, not as f32's widening (0.0010000000474974513).
+  assert.equal(await page.getByLabel('Learning rate').inputValue(), '0.001');
+  assert.equal(await page.getByLabel('Validation share').inputValue(), '0.2');
   await page.fill('#sentiment-lines', lines);
   await page.getByLabel('Epochs').first().fill(String(epochs));
   await page.getByLabel('Epochs').first().blur();

@@ -266,9 +266,9 @@ pub fn Sentiment(opened: Signal<bool>, model: ModelSlot) -> impl IntoView {
                 <div class="row">
                     <label>"Epochs"<input type="number" min="1" max="100" prop:value=move || epochs.get()
                         on:change=move |ev| epochs.set(event_target_value(&ev).parse().unwrap_or(5).clamp(1, 100)) /></label>
-                    <label>"Learning rate"<input type="number" min="0.00001" max="1" step="0.0001" prop:value=move || learning_rate.get()
+                    <label>"Learning rate"<input type="number" min="0.00001" max="1" step="0.0001" prop:value=move || learning_rate.get().to_string()
                         on:change=move |ev| learning_rate.set(event_target_value(&ev).parse().unwrap_or(0.001)) /></label>
-                    <label>"Validation share"<input type="number" min="0.05" max="0.5" step="0.05" prop:value=move || validation.get()
+                    <label>"Validation share"<input type="number" min="0.05" max="0.5" step="0.05" prop:value=move || validation.get().to_string()
                         on:change=move |ev| validation.set(event_target_value(&ev).parse().unwrap_or(0.2f32).clamp(0.05, 0.5)) /></label>
                 </div>
                 <fieldset>
