@@ -40,8 +40,8 @@ async function openClassifierFineTuning(context, epochs, lines = LABELLED) {
   await page.waitForFunction(() => document.querySelector('#sentiment-result').dataset.probability !== '');
   await page.click('.sentiment summary');
   // Settings read as typed, not as f32's widening (0.0010000000474974513).
-  assert.equal(await page.getByLabel('Learning rate').inputValue(), '0.001');
-  assert.equal(await page.getByLabel('Validation share').inputValue(), '0.2');
+  assert.equal(await page.locator('.sentiment').getByLabel('Learning rate').inputValue(), '0.001');
+  assert.equal(await page.locator('.sentiment').getByLabel('Validation share').inputValue(), '0.2');
   await page.fill('#sentiment-lines', lines);
   await page.getByLabel('Epochs').first().fill(String(epochs));
   await page.getByLabel('Epochs').first().blur();
