@@ -2,10 +2,14 @@
 // served beside the built site) under a strict Content-Security-Policy, with
 // and without WebGPU: the demos work, share one engine and one GPU device,
 // start when scrolled into view, keep their styles to themselves, show a bad
-// model address inside their box, and show hostile text as text.
+// model address inside their box, read a TF.js model's directory as they read
+// Neuroglow's own, and show hostile text as text.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { baseUrl, openBrowser, screenshotDir } from './browser.mjs';
 
 const fixtures = new URL('../fixtures/', import.meta.url);
@@ -42,6 +46,23 @@ async function openHostPage(context) {
   });
   await page.goto(`${baseUrl}/fixture/widgets.html`);
   return { page, errors, wasmDownloads };
+}
+
+// The shipped sentiment model exported by the CLI as a TF.js layers model,
+// served at /tfjs/sentiment/; returns the paths the page asked for.
+function serveTfjsSentiment(page) {
+  const cli = process.env.NEUROGLOW_CLI ?? new URL('../../target/debug/neuroglow', import.meta.url).pathname;
+  assert.ok(existsSync(cli), `no neuroglow command at ${cli}: build it first (cargo build -p neuroglow-cli)`);
+  const dir = join(mkdtempSync(join(tmpdir(), 'neuroglow-tfjs-')), 'sentiment');
+  const model = new URL('../../web/models/sentiment-lstm', import.meta.url).pathname;
+  execFileSync(cli, ['export', model, '--format', 'tfjs', '--out', dir]);
+  const asked = [];
+  page.route(`${baseUrl}/tfjs/sentiment/*`, (route) => {
+    const name = new URL(route.request().url()).pathname.split('/').pop();
+    asked.push(name);
+    route.fulfill({ body: readFileSync(join(dir, name)), contentType: name.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
+  });
+  return asked;
 }
 
 const hostStyles = (page) => page.evaluate(() => {
@@ -134,6 +155,24 @@ for (const webgpu of [false, true]) {
       await page.waitForFunction(() =>
         document.querySelector('#broken').shadowRoot.querySelector('#sentiment-result')?.dataset.probability);
       assert.equal((await page.locator('#broken .error').textContent()).trim(), '');
+      const probability = () => broken.evaluate((d) => d.shadowRoot.querySelector('#sentiment-result').dataset.probability);
+      const ours = await probability();
+
+      // So does the same model exported for TensorFlow.js, in a demo of its own, and it reads the sentence the same.
+      const asked = serveTfjsSentiment(page);
+      await page.evaluate(() => {
+        const demo = document.createElement('neuroglow-demo');
+        Object.assign(demo, { id: 'tfjs' });
+        demo.setAttribute('task', 'classify');
+        demo.setAttribute('model', '/tfjs/sentiment/');
+        document.getElementById('host-footer').before(demo);
+      });
+      const tfjs = page.locator('#tfjs');
+      await tfjs.scrollIntoViewIfNeeded();
+      await page.waitForFunction(() =>
+        document.querySelector('#tfjs').shadowRoot.querySelector('#sentiment-result')?.dataset.probability);
+      assert.deepEqual(asked.sort(), ['group1-shard1of1.bin', 'model.json']);
+      assert.equal(await tfjs.evaluate((d) => d.shadowRoot.querySelector('#sentiment-result').dataset.probability), ours);
 
       // A theme is a restyle, not a rebuild.
       const background = () => broken.evaluate((d) => getComputedStyle(d.shadowRoot.querySelector('.box')).backgroundColor);

@@ -143,6 +143,7 @@ pub fn test() -> Result {
         .args(["--test", "--test-concurrency=1", "e2e/"])
         .current_dir(root().join("tests"))
         .env("NEUROGLOW_URL", url)
+        .env("NEUROGLOW_CLI", root().join("target/debug/neuroglow"))
         .env("CHROMIUM_FLAGS", CHROMIUM_FLAGS))
 }
 
