@@ -27,7 +27,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import keras  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
 
-from oracle_common import Report, feature_rows, neuroglow, token_rows  # noqa: E402
+from oracle_common import Report, feature_rows, flat_weights, neuroglow, shipped_models, token_rows  # noqa: E402
 
 binary, repo, scratch = sys.argv[1:4]
 report = Report()
@@ -49,11 +49,7 @@ def inputs_for(spec, rng):
 
 
 print("Shipped models: exported by Neuroglow, opened by keras.saving.load_model")
-index = json.load(open(os.path.join(repo, "web/models/index.json")))
-for entry in index["models"]:
-    name = entry["name"]
-    model_dir = os.path.join(repo, "web/models", name)
-    spec = json.load(open(os.path.join(model_dir, "model.json")))
+for name, model_dir, spec in shipped_models(repo):
     out = os.path.join(scratch, name)
     neuroglow(binary, "export", model_dir, "--format", "keras", "--out", out)
     model = keras.saving.load_model(os.path.join(out, "model.keras"))
@@ -102,9 +98,7 @@ for optimizer in [
     keras_model.fit(x, y, epochs=3, batch_size=len(x), shuffle=False, verbose=0)
     neuroglow(binary, "export", trained, "--format", "keras", "--out", f"{trained}-keras")
     ours = keras.saving.load_model(os.path.join(f"{trained}-keras", "model.keras"))
-    ours_weights = np.concatenate([w.ravel() for w in ours.get_weights()])
-    keras_weights = np.concatenate([w.ravel() for w in keras_model.get_weights()])
-    report.check(f"{optimizer}: weights after three steps", ours_weights, keras_weights)
+    report.check(f"{optimizer}: weights after three steps", flat_weights(ours), flat_weights(keras_model))
 
     # The optimizer's state both ways: one more step each side, from the state the other side saved.
     neuroglow(binary, "export", trained, "--format", "keras", "--out", f"{trained}-state")
@@ -115,11 +109,8 @@ for optimizer in [
     neuroglow(binary, "train", trained, csv, "--epochs", "1", "--batch-size", str(len(x)), "--out", f"{trained}-4")
     neuroglow(binary, "export", f"{trained}-4", "--format", "keras", "--out", f"{trained}-4-keras")
     fourth = keras.saving.load_model(os.path.join(f"{trained}-4-keras", "model.keras"))
-    report.check(
-        f"{optimizer}: a fourth step in Keras from Neuroglow's optimizer state",
-        np.concatenate([w.ravel() for w in fourth.get_weights()]),
-        np.concatenate([w.ravel() for w in continued.get_weights()]),
-    )
+    what = f"{optimizer}: a fourth step in Keras from Neuroglow's optimizer state"
+    report.check(what, flat_weights(fourth), flat_weights(continued))
     saved = os.path.join(scratch, f"{name}-after-keras.keras")
     keras_model.save(saved)
     neuroglow(binary, "import", saved, "--out", f"{model_dir}-from-keras")
@@ -128,11 +119,8 @@ for optimizer in [
     keras_model.fit(x, y, epochs=1, batch_size=len(x), shuffle=False, verbose=0)
     neuroglow(binary, "export", f"{model_dir}-from-keras-4", "--format", "keras", "--out", f"{model_dir}-from-keras-4k")
     ours_fourth = keras.saving.load_model(os.path.join(f"{model_dir}-from-keras-4k", "model.keras"))
-    report.check(
-        f"{optimizer}: a fourth step in Neuroglow from Keras's optimizer state",
-        np.concatenate([w.ravel() for w in ours_fourth.get_weights()]),
-        np.concatenate([w.ravel() for w in keras_model.get_weights()]),
-    )
+    what = f"{optimizer}: a fourth step in Neuroglow from Keras's optimizer state"
+    report.check(what, flat_weights(ours_fourth), flat_weights(keras_model))
 
 print("Models made by Keras: built, trained and saved there, imported by neuroglow import")
 made_by_keras = {

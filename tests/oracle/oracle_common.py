@@ -1,6 +1,8 @@
 """What the export oracles share: the inputs they feed a model and
 Neuroglow alike, running the `neuroglow` command, and comparing outputs."""
 
+import json
+import os
 import subprocess
 
 import numpy as np
@@ -68,3 +70,16 @@ class Report:
             print(f"{oracle} disagrees with Neuroglow on: {'; '.join(self.failures)}")
             raise SystemExit(1)
         print(agreement)
+
+
+def shipped_models(repo):
+    """(name, directory, model.json) of every shipped model."""
+    index = json.load(open(os.path.join(repo, "web/models/index.json")))
+    for entry in index["models"]:
+        model_dir = os.path.join(repo, "web/models", entry["name"])
+        yield entry["name"], model_dir, json.load(open(os.path.join(model_dir, "model.json")))
+
+
+def flat_weights(model):
+    """A Keras model's weights, one vector."""
+    return np.concatenate([w.ravel() for w in model.get_weights()])

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.join(HERE, "torch_standin"))
 
 import numpy as np  # noqa: E402
 
-from oracle_common import TEXTS, Report, feature_rows, neuroglow, token_rows  # noqa: E402
+from oracle_common import TEXTS, Report, feature_rows, neuroglow, shipped_models, token_rows  # noqa: E402
 
 binary, repo, scratch = sys.argv[1:4]
 report = Report()
@@ -35,12 +35,8 @@ def load_module(directory, name):
 
 shutil.rmtree(scratch, ignore_errors=True)
 os.makedirs(scratch)
-index = json.load(open(os.path.join(repo, "web/models/index.json")))
 print("Shipped models: exported for PyTorch, run by model.py on the NumPy stand-in for torch")
-for entry in index["models"]:
-    name = entry["name"]
-    model_dir = os.path.join(repo, "web/models", name)
-    spec = json.load(open(os.path.join(model_dir, "model.json")))
+for name, model_dir, spec in shipped_models(repo):
     out = os.path.join(scratch, name)
     neuroglow(binary, "export", model_dir, "--format", "pytorch", "--out", out)
     exported = load_module(out, name)

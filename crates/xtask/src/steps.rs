@@ -84,31 +84,12 @@ pub fn test() -> Result {
         .env("JAX_PLATFORMS", "cpu"))?;
 
     step("oracles: .keras export and import against Keras 3 (JAX, CPU)");
-    run(Command::new(&python)
-        .arg("keras_files.py")
-        .arg(root().join("target/debug/neuroglow"))
-        .arg(root())
-        .arg(root().join("target/oracle-keras"))
-        .current_dir(root().join("tests/oracle"))
-        .env("KERAS_BACKEND", "jax")
-        .env("JAX_PLATFORMS", "cpu"))?;
-
+    run(&mut oracle(&python, "tests/oracle", "keras_files.py", "oracle-keras"))?;
     step("oracles: the PyTorch export's model.py against torch's documented semantics (NumPy)");
-    run(Command::new(&python)
-        .arg("pytorch_export.py")
-        .arg(root().join("target/debug/neuroglow"))
-        .arg(root())
-        .arg(root().join("target/oracle-pytorch"))
-        .current_dir(root().join("tests/oracle")))?;
-
+    run(&mut oracle(&python, "tests/oracle", "pytorch_export.py", "oracle-pytorch"))?;
     step("oracles: TF.js import and export against TensorFlow.js (npm, CPU backend)");
     setup::npm_install(&root().join("tests/interop"))?;
-    run(Command::new("node")
-        .arg("tfjs_oracle.mjs")
-        .arg(root().join("target/debug/neuroglow"))
-        .arg(root())
-        .arg(root().join("target/oracle-tfjs"))
-        .current_dir(root().join("tests/interop")))?;
+    run(&mut oracle(Path::new("node"), "tests/interop", "tfjs_oracle.mjs", "oracle-tfjs"))?;
 
     step("wasm32 tests (Node.js)");
     let fingerprint =
@@ -145,6 +126,21 @@ pub fn test() -> Result {
         .env("NEUROGLOW_URL", url)
         .env("NEUROGLOW_CLI", root().join("target/debug/neuroglow"))
         .env("CHROMIUM_FLAGS", CHROMIUM_FLAGS))
+}
+
+/// An export oracle: `program SCRIPT NEUROGLOW REPO SCRATCH` run in `dir`,
+/// with Keras on JAX's CPU backend for the Python ones.
+fn oracle(program: &Path, dir: &str, script: &str, scratch: &str) -> Command {
+    let mut command = Command::new(program);
+    command
+        .arg(script)
+        .arg(root().join("target/debug/neuroglow"))
+        .arg(root())
+        .arg(root().join("target").join(scratch))
+        .current_dir(root().join(dir))
+        .env("KERAS_BACKEND", "jax")
+        .env("JAX_PLATFORMS", "cpu");
+    command
 }
 
 /// TensorFlow.js and its backends, from npm, for the comparison page.

@@ -43,6 +43,7 @@ pub fn write_layers(input_shape: &[usize], layers: &[LayerConfig]) -> Vec<Value>
 /// The layers as Keras 3 writes them: an `InputLayer` first, then each
 /// layer with its module and its `build_config` (the shape it was built
 /// for, one per layer in `layer_inputs`).
+#[cfg(feature = "keras")]
 pub fn write_keras3_layers<'a>(
     input_shape: &[usize],
     layers: &[LayerConfig],

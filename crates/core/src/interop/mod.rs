@@ -64,6 +64,8 @@ pub fn read_picked_files(files: &[(String, Vec<u8>)], limits: &Limits) -> Result
             return keras::import(bytes, limits);
         }
         #[cfg(not(feature = "keras"))]
+        let _ = bytes;
+        #[cfg(not(feature = "keras"))]
         return Err(Error::InvalidModel(format!(
             "{name} is a zip (a .keras file?): this build of Neuroglow reads .keras files with the `neuroglow` \
              command only (`neuroglow import {name} --out DIR`)"
