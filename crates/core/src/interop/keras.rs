@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 
 use super::keras_config::{self, Sequential};
 use super::{decimal, Imported};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Shape};
 use crate::io::{encode_weights, encode_with_optimizer, slot_name, ModelFiles, OptimizerState};
 use crate::layers::{LayerConfig, LayerKind};
 use crate::limits::Limits;
@@ -257,14 +257,9 @@ pub fn import(bytes: &[u8], limits: &Limits) -> Result<Imported> {
                 invalid(format!("{WEIGHTS} has no `{path}` ({name}): the weights belong to another model"))
             })?;
             let shape: Vec<usize> = dataset.shape().map_err(h5_error)?.into_iter().map(|d| d as usize).collect();
-            if expected.get(&name).is_none_or(|want| *want != shape.as_slice()) {
-                return Err(Error::ShapeMismatch {
-                    name,
-                    expected: crate::error::Shape(
-                        expected.get(&format!("{}/{param}", layer.name)).map_or(vec![], |s| s.to_vec()),
-                    ),
-                    found: crate::error::Shape(shape),
-                });
+            let want = expected.get(&name).map_or(vec![], |s| s.to_vec());
+            if want != shape {
+                return Err(Error::ShapeMismatch { name, expected: Shape(want), found: Shape(shape) });
             }
             weights.push((name, Tensor::new(shape, dataset.read_f32().map_err(h5_error)?)?));
         }
