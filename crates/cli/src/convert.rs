@@ -81,7 +81,7 @@ pub fn import(path: &Path, out: &Path, loss: Option<LossKind>, limits: &Limits) 
     let state_dict = if path.is_dir() { folder.join(pytorch::STATE_DICT_FILE) } else { file.clone() };
     let context = |e: neuroglow_core::Error| format!("{}: {e}", path.display());
     let keras_file = if path.is_dir() { folder.join(KERAS_FILE) } else { file.clone() };
-    let Imported { files, notes } = if keras_file.is_file() && keras::is_keras(&read_bytes(&keras_file)?) {
+    let Imported { files, notes } = if starts_as_keras(&keras_file) {
         keras::import(&read_bytes(&keras_file)?, limits).map_err(context)?
     } else if state_dict.extension().is_some_and(|e| e == "safetensors") && state_dict.exists() {
         let json = read_text(&folder.join(SPEC_FILE))?;
@@ -107,6 +107,14 @@ pub fn import(path: &Path, out: &Path, loss: Option<LossKind>, limits: &Limits) 
     }
     files.write_dir(out).map_err(|e| e.to_string())?;
     Ok(notes)
+}
+
+/// Whether the file at `path` begins as a `.keras` file (a zip), from its
+/// first bytes alone.
+fn starts_as_keras(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
+        && keras::is_keras(&magic)
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {

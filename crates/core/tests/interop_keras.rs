@@ -157,3 +157,12 @@ fn the_optimizer_state_goes_out_and_comes_back() {
     assert_eq!(again.slots, state.slots, "every moment, the frozen ones zero as they were");
     assert_eq!(again.beta_powers, state.beta_powers);
 }
+
+#[test]
+fn each_entry_is_held_to_its_own_limit_and_the_error_names_it() {
+    let mut digits = load(DIGITS.0, DIGITS.1);
+    let file = export(&mut digits);
+    let tight = Limits { max_json_bytes: 100, ..Limits::default() };
+    let error = keras::import(&file, &tight).unwrap_err().to_string();
+    assert!(error.contains("config.json in the .keras file") && error.contains("max_json_bytes"), "{error}");
+}

@@ -218,10 +218,10 @@ pub fn is_keras(bytes: &[u8]) -> bool {
 pub fn import(bytes: &[u8], limits: &Limits) -> Result<Imported> {
     Limits::check("the .keras file (bytes)", bytes.len() as u64, limits.max_weights_bytes, "max_weights_bytes")?;
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| invalid(format!("not a readable zip: {e}")))?;
-    let config = read_entry(&mut zip, CONFIG, limits.max_json_bytes)?;
+    let config = read_entry(&mut zip, CONFIG, (limits.max_json_bytes, "max_json_bytes"))?;
     let config: Value = serde_json::from_slice(&config).map_err(|e| invalid(format!("{CONFIG} is not JSON: {e}")))?;
     let Sequential { input_shape, layers } = keras_config::read_sequential(&config)?;
-    let mut spec = match read_entry(&mut zip, SETTINGS, limits.max_json_bytes) {
+    let mut spec = match read_entry(&mut zip, SETTINGS, (limits.max_json_bytes, "max_json_bytes")) {
         Ok(settings) => match serde_json::from_slice(&settings) {
             Ok(Value::Object(settings)) => settings,
             _ => return Err(invalid(format!("{SETTINGS} is not a JSON object"))),
@@ -245,7 +245,7 @@ pub fn import(bytes: &[u8], limits: &Limits) -> Result<Imported> {
     let mut spec: ModelSpec = ModelSpec::from_json_with_limits(&Value::Object(spec).to_string(), limits)?;
     spec.assign_layer_names()?;
     let plan = spec.plan(limits)?;
-    let h5 = read_entry(&mut zip, WEIGHTS, limits.max_weights_bytes)?;
+    let h5 = read_entry(&mut zip, WEIGHTS, (limits.max_weights_bytes, "max_weights_bytes"))?;
     let h5 = H5File::from_bytes(h5).map_err(|e| invalid(format!("{WEIGHTS} is not a readable HDF5 file: {e}")))?;
     let mut weights = Vec::new();
     let expected: HashMap<String, &[usize]> = plan.weight_shapes(&spec.layers).collect();
@@ -360,10 +360,14 @@ fn beta_powers(optimizer: &crate::optim::OptimizerConfig, iterations: i32) -> (f
     }
 }
 
-/// One zip entry, at most `limit` bytes once read.
-fn read_entry(zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str, limit: usize) -> Result<Vec<u8>> {
+/// One zip entry, at most `limit` bytes once read (the limit named in the error).
+fn read_entry(
+    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    name: &str,
+    (limit, limit_name): (usize, &'static str),
+) -> Result<Vec<u8>> {
     let entry = zip.by_name(name).map_err(|e| invalid(format!("it has no readable {name}: {e}")))?;
-    Limits::check(&format!("{name} in the .keras file (bytes)"), entry.size(), limit, "max_weights_bytes")?;
+    Limits::check(&format!("{name} in the .keras file (bytes)"), entry.size(), limit, limit_name)?;
     let mut bytes = Vec::with_capacity(entry.size() as usize);
     entry.take(limit as u64 + 1).read_to_end(&mut bytes).map_err(|e| invalid(format!("{name} is damaged: {e}")))?;
     Ok(bytes)

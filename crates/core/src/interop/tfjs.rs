@@ -247,9 +247,7 @@ fn read_weights(
                     entry.name
                 )));
             }
-            let values: Vec<f32> =
-                bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-            weights.push((name, Tensor::new(entry.shape, values)?));
+            weights.push((name, Tensor::new(entry.shape, crate::io::f32_values(bytes))?));
         }
         if offset != data.len() {
             return Err(weights_error(format!(

@@ -110,7 +110,8 @@ pub fn decode_expected_weights<'a>(
     Ok(out)
 }
 
-fn f32_values(bytes: &[u8]) -> Vec<f32> {
+/// Little-endian f32s, as safetensors and TF.js shards store them.
+pub(crate) fn f32_values(bytes: &[u8]) -> Vec<f32> {
     bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
